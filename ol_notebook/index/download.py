@@ -1,0 +1,87 @@
+"""Fetch one distribution file by URL into a content-addressed cache, checking its sha256.
+
+Downloads happen in the host process (they run no package code), so installs can run in a
+sandbox without network; the cache keeps each file under its hash, so a file is fetched
+once however many runtimes or stores need it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tempfile
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+from ol_notebook.errors import OLError
+
+CHUNK = 1 << 16
+
+
+class DownloadError(OLError):
+    """A file could not be fetched, or its content does not match the expected hash."""
+
+
+def download(
+    url: str,
+    sha256: str,
+    filename: str,
+    cache_dir: Path,
+    on_progress: Callable[[int], None] | None = None,
+    timeout: float = 60.0,
+) -> Path:
+    """Return the local path of the file, fetching it unless the cache has it already."""
+    target = cache_dir / sha256[:2] / sha256 / filename
+    if target.exists():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    digest = hashlib.sha256()
+    handle, partial = tempfile.mkstemp(dir=target.parent, prefix=".part-")
+    try:
+        with os.fdopen(handle, "wb") as out, _open(url, timeout) as source:
+            done = 0
+            while chunk := source.read(CHUNK):
+                out.write(chunk)
+                digest.update(chunk)
+                done += len(chunk)
+                if on_progress:
+                    on_progress(done)
+        if digest.hexdigest() != sha256:
+            raise DownloadError(
+                f"{filename} from {url} has sha256 {digest.hexdigest()}, but the index promised {sha256}; "
+                "the file was changed after it was published, or the mirror is corrupt"
+            )
+        os.replace(partial, target)
+    finally:
+        if os.path.exists(partial):
+            os.unlink(partial)
+    return target
+
+
+def _open(url: str, timeout: float):
+    parsed = urlparse(url)
+    if parsed.scheme in ("", "file"):
+        path = unquote(parsed.path) if parsed.scheme else url
+        try:
+            return open(path, "rb")
+        except OSError as error:
+            raise DownloadError(f"cannot read {path}: {error.strerror}") from error
+    try:
+        return urllib.request.urlopen(url, timeout=timeout)
+    except urllib.error.HTTPError as error:
+        raise DownloadError(f"downloading {url} failed: HTTP {error.code} {error.reason}") from error
+    except (urllib.error.URLError, OSError) as error:
+        reason = getattr(error, "reason", error)
+        raise DownloadError(f"downloading {url} failed: {reason}") from error
+
+
+def copy_into_cache(path: Path, sha256: str, cache_dir: Path) -> Path:
+    """Put a locally produced file (a wheel built from an sdist) into the same cache."""
+    target = cache_dir / sha256[:2] / sha256 / path.name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(path, target)
+    return target

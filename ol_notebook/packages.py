@@ -1,0 +1,69 @@
+"""Package operations over one store: compile, pull, list, verify, gc.
+
+This is the part of the engine the CLI needs today; the Worker (lambdas) builds on it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from functools import cached_property
+
+from packaging.requirements import Requirement
+
+from ol_notebook.index import Runtime
+from ol_notebook.puller import EventSink, Puller, PullReport
+from ol_notebook.resolve import Closure, compile_requirements
+from ol_notebook.sandbox import Sandbox
+from ol_notebook.settings import Settings
+from ol_notebook.store import Corruption, Entry, GcReport, Store
+
+
+class PackageService:
+    """Compile and pull into the store named by `settings`, for the current runtime."""
+
+    def __init__(self, settings: Settings, runtime: Runtime | None = None):
+        self.settings = settings
+        self.runtime = runtime or Runtime.current()
+        self.store = Store(settings.store_dir, self.runtime.id)
+
+    @cached_property
+    def sandbox(self) -> Sandbox:
+        return Sandbox(bwrap=self.settings.bwrap, unsafe=self.settings.unsafe_no_sandbox)
+
+    @cached_property
+    def puller(self) -> Puller:
+        return Puller(
+            self.store,
+            self.sandbox,
+            self.settings.index,
+            self.runtime,
+            limits=self.settings.install_limits,
+            concurrency=self.settings.concurrency,
+            compile_bytecode=self.settings.compile_bytecode,
+        )
+
+    def compile(self, requirements: Sequence[Requirement | str]) -> Closure:
+        return compile_requirements(
+            requirements,
+            index=self.settings.index,
+            runtime=self.runtime,
+            sandbox=self.sandbox,
+            uv_cache=self.store.uv_cache_dir,
+            limits=self.settings.resolve_limits,
+        )
+
+    def pull(self, closure: Closure, on_event: EventSink | None = None, root: str | None = None) -> PullReport:
+        """Pull a closure; with `root`, gc keeps its entries until the root is removed."""
+        report = self.puller.pull(closure, on_event)
+        if root:
+            self.store.set_root(root, report.entries)
+        return report
+
+    def packages(self) -> list[Entry]:
+        return self.store.entries()
+
+    def verify(self) -> list[Corruption]:
+        return self.store.verify()
+
+    def gc(self, keep: Iterable[str] = (), delete: bool = False) -> GcReport:
+        return self.store.gc(keep, delete)

@@ -1,0 +1,275 @@
+"""Fill the store for a closure: download, install each missing package in a sandbox, publish.
+
+Each package is installed alone (`--no-deps`) into its own staging directory, so one entry
+serves every lambda that pins that version. Downloads run in this process (they execute no
+package code) and are checked against the closure's sha256; installs run uv in a sandbox
+with no network, sdist builds in a sandbox with network only when the index is remote.
+Entries are locked across processes, so two pulls of one package install it once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import threading
+import time
+import zipfile
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from packaging.utils import canonicalize_name
+
+from ol_notebook.errors import OLError
+from ol_notebook.index import IndexConfig, Runtime, download, uv_binary, uv_environment
+from ol_notebook.index.download import copy_into_cache
+from ol_notebook.index.uv import UV_COMMON_FLAGS
+from ol_notebook.resolve import Artifact, Closure, Pin, check_closure
+from ol_notebook.sandbox import Bind, Limits, Sandbox, SandboxError, SandboxSpec
+from ol_notebook.store import Entry, EntryMetadata, Store
+
+DEFAULT_LIMITS = Limits(timeout=900.0, memory=4 << 30, processes=512, disk=8 << 30)
+
+
+class InstallError(OLError):
+    """One package could not be installed; the message names it and says why."""
+
+
+class PullError(OLError):
+    """Some packages of a closure failed; the others were installed and stay in the store."""
+
+    def __init__(self, failures: dict[str, OLError]):
+        self.failures = failures
+        lines = [f"  {key}: {error}" for key, error in sorted(failures.items())]
+        super().__init__(f"{len(failures)} package(s) could not be installed:\n" + "\n".join(lines))
+
+
+@dataclass(frozen=True)
+class PullEvent:
+    """Progress of one package: queued, downloading, building, installing, done or failed."""
+
+    kind: str
+    key: str
+    bytes_done: int = 0
+    bytes_total: int | None = None
+    seconds: float = 0.0
+    message: str = ""
+
+
+@dataclass
+class PullReport:
+    installed: list[str] = field(default_factory=list)
+    hits: list[str] = field(default_factory=list)
+    entries: dict[str, Entry] = field(default_factory=dict)
+    seconds: float = 0.0
+
+
+EventSink = Callable[[PullEvent], None]
+
+
+class Puller:
+    """Installs closures into one store for one runtime."""
+
+    def __init__(
+        self,
+        store: Store,
+        sandbox: Sandbox,
+        index: IndexConfig,
+        runtime: Runtime,
+        limits: Limits = DEFAULT_LIMITS,
+        concurrency: int = 4,
+        compile_bytecode: bool = True,
+    ):
+        self.store = store
+        self.sandbox = sandbox
+        self.index = index
+        self.runtime = runtime
+        self.limits = limits
+        self.concurrency = max(1, concurrency)
+        self.compile_bytecode = compile_bytecode
+
+    def pull(self, closure: Closure, on_event: EventSink | None = None, check: bool = True) -> PullReport:
+        """Make every pin of the closure present in the store, then check the closure is closed."""
+        if closure.runtime_id != self.runtime.id:
+            raise InstallError(
+                f"this closure was compiled for {closure.runtime_id}, but the store serves {self.runtime.id}; "
+                "compile it again for this runtime"
+            )
+        started = time.perf_counter()
+        emit = _serialized(on_event)
+        report = PullReport()
+        missing = [pin for pin in closure.pins if not self.store.has(pin.key)]
+        report.hits = [pin.key for pin in closure.pins if pin not in missing]
+        for pin in missing:
+            emit(PullEvent("queued", pin.key, bytes_total=_choose(pin, self.runtime).size))
+        failures: dict[str, OLError] = {}
+        if missing:
+            with ThreadPoolExecutor(max_workers=min(self.concurrency, len(missing))) as pool:
+                outcomes = {pin.key: pool.submit(self._install_one, pin, emit) for pin in missing}
+            for key, outcome in outcomes.items():
+                error = outcome.exception()
+                if error is None:
+                    installed = outcome.result()
+                    (report.installed if installed else report.hits).append(key)
+                elif isinstance(error, OLError):
+                    failures[key] = error
+                else:
+                    raise error
+        if failures:
+            raise PullError(failures)
+        for pin in closure.pins:
+            entry = self.store.get(pin.key)
+            assert entry is not None, pin.key
+            report.entries[pin.key] = entry
+        if check:
+            self.check(closure, report.entries)
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def check(self, closure: Closure, entries: dict[str, Entry]) -> None:
+        """Every Requires-Dist of every pin, for this runtime, is met by the pins."""
+        check_closure(
+            closure.requirements,
+            pins={canonicalize_name(pin.name): pin.version for pin in closure.pins},
+            requires={canonicalize_name(pin.name): entries[pin.key].metadata.requires_dist for pin in closure.pins},
+            environment=self.runtime.environment,
+        )
+
+    # One package
+    def _install_one(self, pin: Pin, emit: EventSink) -> bool:
+        """Install and publish one pin; False when another process published it meanwhile."""
+        artifact = _choose(pin, self.runtime)
+        with self.store.install_lock(pin.key):
+            if self.store.has(pin.key):
+                emit(PullEvent("done", pin.key, message="installed by another pull"))
+                return False
+            started = time.perf_counter()
+            staging = self.store.new_staging(pin.key)
+            try:
+                wheel = self._fetch(pin, artifact, emit)
+                built = None
+                if not artifact.is_wheel:
+                    emit(PullEvent("building", pin.key))
+                    wheel = built = self._build(pin, wheel)
+                _check_unpacked_size(pin, wheel, self.limits.disk)
+                emit(PullEvent("installing", pin.key))
+                self._install_wheel(pin, wheel, staging)
+                entry = self.store.publish(pin.key, staging, EntryMetadata(
+                    name=pin.name,
+                    version=pin.version,
+                    filename=artifact.filename,
+                    url=artifact.url,
+                    sha256=artifact.sha256,
+                    index=pin.index,
+                    installed_at=datetime.now(UTC).isoformat(timespec="seconds"),
+                    install_seconds=round(time.perf_counter() - started, 4),
+                    built_wheel=built.name if built else None,
+                ))
+            except OLError as error:
+                shutil.rmtree(staging, ignore_errors=True)
+                emit(PullEvent("failed", pin.key, message=str(error)))
+                raise
+            emit(PullEvent("done", pin.key, bytes_done=entry.metadata.size, seconds=entry.metadata.install_seconds))
+            return True
+
+    def _fetch(self, pin: Pin, artifact: Artifact, emit: EventSink) -> Path:
+        last = [0]
+
+        def progress(done: int) -> None:
+            if done - last[0] >= 1 << 20:
+                last[0] = done
+                emit(PullEvent("downloading", pin.key, bytes_done=done, bytes_total=artifact.size))
+
+        emit(PullEvent("downloading", pin.key, bytes_total=artifact.size))
+        return download(artifact.url, artifact.sha256, artifact.filename, self.store.downloads_dir, progress)
+
+    def _build(self, pin: Pin, sdist: Path) -> Path:
+        """Build a wheel from an sdist; this runs the package's own code, hence the sandbox.
+
+        The build gets its own directory, apart from the install's staging directory, so that
+        nothing a build script writes can end up in the published entry.
+        """
+        out = self.store.new_staging(pin.key)
+        try:
+            argv = [
+                uv_binary(), "build", *UV_COMMON_FLAGS, "--wheel", "--out-dir", str(out),
+                "--python", self.runtime.python, "--cache-dir", "/tmp/uv-cache", *self.index.uv_args(), str(sdist),
+            ]
+            self._run(pin, "building", argv, [Bind(sdist), Bind(out, writable=True)], network=self.index.is_remote)
+            wheels = list(out.glob("*.whl"))
+            if len(wheels) != 1:
+                raise InstallError(f"building {pin.name} {pin.version} from {sdist.name} produced no wheel")
+            digest = hashlib.sha256(wheels[0].read_bytes()).hexdigest()
+            return copy_into_cache(wheels[0], digest, self.store.downloads_dir)
+        finally:
+            shutil.rmtree(out, ignore_errors=True)
+
+    def _install_wheel(self, pin: Pin, wheel: Path, staging: Path) -> None:
+        argv = [
+            uv_binary(), "pip", "install", *UV_COMMON_FLAGS, "--no-deps", "--offline", "--no-index",
+            "--target", str(staging / "files"), "--cache-dir", str(self.store.uv_cache_dir),
+            "--python", self.runtime.python, "--link-mode", "hardlink", "--quiet",
+            *(["--compile-bytecode"] if self.compile_bytecode else []), str(wheel),
+        ]
+        cache = Bind(self.store.uv_cache_dir, writable=True, count_disk=False)
+        self._run(pin, "installing", argv, [Bind(wheel), Bind(staging, writable=True), cache], network=False)
+
+    def _run(self, pin: Pin, doing: str, argv: list[str], binds: list[Bind], network: bool) -> None:
+        spec = SandboxSpec(
+            argv=argv,
+            binds=[*binds, Bind(Path(uv_binary())), *(Bind(path) for path in self.index.local_paths())],
+            network=network,
+            env=uv_environment(Path("/tmp")),
+            cwd="/tmp",
+            limits=self.limits,
+        )
+        try:
+            result = self.sandbox.run(spec)
+        except SandboxError as error:
+            raise InstallError(f"{doing} {pin.name} {pin.version} was stopped: {error}") from error
+        if result.returncode != 0:
+            tail = result.stderr.decode(errors="replace").strip()[-2000:]
+            raise InstallError(f"{doing} {pin.name} {pin.version} failed (exit {result.returncode}):\n{tail}")
+
+
+def _choose(pin: Pin, runtime: Runtime) -> Artifact:
+    """The best-ranked wheel for the runtime, else the sdist."""
+    ranked = [(rank, wheel) for wheel in pin.wheels if (rank := runtime.wheel_rank(wheel.filename)) is not None]
+    if ranked:
+        return min(ranked, key=lambda pair: pair[0])[1]
+    if pin.sdist:
+        return pin.sdist
+    offered = ", ".join(wheel.filename for wheel in pin.wheels) or "none"
+    raise InstallError(
+        f"{pin.name} {pin.version} has no wheel for {runtime.id} (offered: {offered}) and no sdist to build"
+    )
+
+
+def _check_unpacked_size(pin: Pin, wheel: Path, limit: int | None) -> None:
+    """Refuse a wheel whose declared unpacked size exceeds the disk limit before unpacking it."""
+    if limit is None:
+        return
+    try:
+        with zipfile.ZipFile(wheel) as archive:
+            size = sum(info.file_size for info in archive.infolist())
+    except zipfile.BadZipFile as error:
+        raise InstallError(f"{wheel.name} for {pin.name} {pin.version} is not a valid wheel: {error}") from error
+    if size > limit:
+        raise InstallError(
+            f"{pin.name} {pin.version} unpacks to {size:,} bytes, over the install disk limit of {limit:,} bytes; "
+            "raise the disk limit to install it"
+        )
+
+
+def _serialized(sink: EventSink | None) -> EventSink:
+    """Events come from worker threads; deliver them one at a time."""
+    lock = threading.Lock()
+
+    def emit(event: PullEvent) -> None:
+        if sink is not None:
+            with lock:
+                sink(event)
+
+    return emit

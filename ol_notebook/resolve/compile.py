@@ -1,0 +1,134 @@
+"""Compile requirements to a closure with `uv pip compile`, run inside a sandbox.
+
+Resolving can build an sdist to read its metadata, which runs package code, so uv runs in
+the sandbox like every install does. uv writes a PEP 751 lock, which already carries every
+file's URL, size and sha256; we read it into the typed `Closure`.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import tempfile
+import tomllib
+from collections.abc import Sequence
+from pathlib import Path
+
+from packaging.requirements import Requirement
+
+from ol_notebook.errors import OLError
+from ol_notebook.index import IndexConfig, Runtime, uv_binary, uv_environment
+from ol_notebook.index.uv import UV_COMMON_FLAGS
+from ol_notebook.resolve.model import Artifact, Closure, Pin
+from ol_notebook.sandbox import Bind, Limits, Sandbox, SandboxSpec
+
+
+class ResolveError(OLError):
+    """uv could not resolve the requirements; the message carries uv's explanation."""
+
+
+class PackageNotFound(ResolveError):
+    """No package of that name on the index or mirror."""
+
+
+class VersionNotFound(ResolveError):
+    """The package exists, but no version matches."""
+
+
+class ConflictError(ResolveError):
+    """The requirements contradict each other."""
+
+
+class IndexUnreachable(ResolveError):
+    """The index could not be reached at all."""
+
+
+def compile_requirements(
+    requirements: Sequence[Requirement | str],
+    *,
+    index: IndexConfig,
+    runtime: Runtime,
+    sandbox: Sandbox,
+    uv_cache: Path,
+    limits: Limits,
+) -> Closure:
+    """Resolve to a full pinned closure for `runtime`, with hashes, from exactly `index`."""
+    texts = tuple(str(requirement) for requirement in requirements)
+    if not texts:
+        raise ResolveError("no requirements given: name at least one package, e.g. requests==2.20")
+    workdir = Path(tempfile.mkdtemp(prefix="ol-compile-"))
+    try:
+        (workdir / "requirements.in").write_text("\n".join(texts) + "\n", encoding="utf-8")
+        argv = [
+            uv_binary(), "pip", "compile", *UV_COMMON_FLAGS, "requirements.in",
+            "--format", "pylock.toml", "--output-file", "pylock.toml", "--generate-hashes",
+            "--no-header", "--quiet", "--python", runtime.python, "--cache-dir", str(uv_cache),
+            *index.uv_args(),
+        ]
+        result = sandbox.run(SandboxSpec(
+            argv=argv,
+            binds=[
+                Bind(workdir, writable=True),
+                Bind(uv_cache, writable=True, count_disk=False),
+                Bind(Path(uv_binary())),
+                *(Bind(path) for path in index.local_paths()),
+            ],
+            network=index.is_remote,
+            env=uv_environment(Path("/tmp")),
+            cwd=str(workdir),
+            limits=limits,
+        ))
+        if result.returncode != 0:
+            raise _classify(result.stderr.decode(errors="replace"), index)
+        lock = tomllib.loads((workdir / "pylock.toml").read_text(encoding="utf-8"))
+        pins = tuple(_pin(package, index.label, workdir) for package in lock.get("packages", ()))
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    return Closure(
+        requirements=texts, pins=pins, runtime_id=runtime.id, python_version=runtime.version, index=index.label
+    )
+
+
+def _pin(package: dict, index: str, lock_dir: Path) -> Pin:
+    sdist = package.get("sdist")
+    return Pin(
+        name=package["name"],
+        version=package["version"],
+        index=index,
+        wheels=tuple(_artifact(wheel, lock_dir) for wheel in package.get("wheels", ())),
+        sdist=_artifact(sdist, lock_dir) if sdist else None,
+    )
+
+
+def _artifact(entry: dict, lock_dir: Path) -> Artifact:
+    """A lock file entry; local files come as `path` (relative to the lock), remote as `url`."""
+    location = entry["url"] if "url" in entry else (lock_dir / entry["path"]).resolve().as_uri()
+    filename = entry.get("name") or location.rsplit("/", 1)[-1]
+    return Artifact(filename=filename, url=location, sha256=entry["hashes"]["sha256"], size=entry.get("size"))
+
+
+_NOT_FOUND = re.compile(r"Because (\S+) was not found in the (?:package registry|provided package locations)")
+_NO_VERSION = re.compile(
+    r"there is no version of (\S+?)(?: and|,|$)|Because only (\S+) is available and you require (\S+?),"
+)
+_UNREACHABLE = ("Failed to fetch", "tcp connect error", "dns error", "error sending request")
+
+
+def _classify(stderr: str, index: IndexConfig) -> ResolveError:
+    """Turn uv's report into an error that names the culprit and where we looked."""
+    explanation = "\n".join(line.strip() for line in stderr.strip().splitlines() if line.strip())
+    if match := _NOT_FOUND.search(stderr):
+        name = match.group(1)
+        fallback = " (no fallback to PyPI)" if index.is_mirror else ""
+        return PackageNotFound(f"package {name!r} was not found on the {index.describe()}{fallback}")
+    if match := _NO_VERSION.search(stderr):
+        if match.group(1):
+            return VersionNotFound(f"no version of {match.group(1)} exists on the {index.describe()}")
+        return VersionNotFound(
+            f"you require {match.group(3)}, but only {match.group(2)} is available on the {index.describe()}"
+        )
+    if any(marker in stderr for marker in _UNREACHABLE):
+        return IndexUnreachable(f"cannot reach the {index.describe()}:\n{explanation}")
+    if "unsatisfiable" in stderr or "incompatible" in stderr:
+        return ConflictError(f"the requirements conflict:\n{explanation}")
+    return ResolveError(f"uv could not resolve the requirements:\n{explanation}")

@@ -1,0 +1,41 @@
+"""Settings shared by every front end, with environment-variable defaults.
+
+The CLI, the Jupyter server extension and tests all build their engine from one
+`Settings`, so a store directory or mirror means the same thing everywhere.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ol_notebook.index import IndexConfig
+from ol_notebook.puller import DEFAULT_LIMITS
+from ol_notebook.sandbox import Limits
+
+RESOLVE_LIMITS = Limits(timeout=600.0, memory=4 << 30, processes=512, disk=4 << 30)
+
+
+def default_store_dir() -> Path:
+    """`$OL_NOTEBOOK_STORE`, else the XDG data directory."""
+    if explicit := os.environ.get("OL_NOTEBOOK_STORE"):
+        return Path(explicit)
+    data_home = os.environ.get("XDG_DATA_HOME") or os.path.expanduser("~/.local/share")
+    return Path(data_home) / "ol-notebook" / "store"
+
+
+@dataclass(frozen=True)
+class Settings:
+    store_dir: Path = field(default_factory=default_store_dir)
+    index: IndexConfig = field(
+        default_factory=lambda: IndexConfig.from_options(
+            os.environ.get("OL_NOTEBOOK_INDEX_URL"), os.environ.get("OL_NOTEBOOK_MIRROR")
+        )
+    )
+    bwrap: str | None = field(default_factory=lambda: os.environ.get("OL_NOTEBOOK_BWRAP") or None)
+    unsafe_no_sandbox: bool = field(default_factory=lambda: os.environ.get("OL_NOTEBOOK_UNSAFE_NO_SANDBOX") == "1")
+    install_limits: Limits = DEFAULT_LIMITS
+    resolve_limits: Limits = RESOLVE_LIMITS
+    concurrency: int = field(default_factory=lambda: max(2, min(8, 2 * (os.cpu_count() or 1))))
+    compile_bytecode: bool = True
