@@ -14,7 +14,8 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 run: setup
-	$(BIN)/ol-notebook demo
+	$(BIN)/ol-notebook pull requests==2.20 'numpy<2.2'
+	$(BIN)/ol-notebook packages
 
 test: setup
 	$(BIN)/ruff check ol_notebook tests bench

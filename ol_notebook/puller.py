@@ -215,6 +215,7 @@ class Puller:
         ]
         cache = Bind(self.store.uv_cache_dir, writable=True, count_disk=False)
         self._run(pin, "installing", argv, [Bind(wheel), Bind(staging, writable=True), cache], network=False)
+        (staging / "files" / ".lock").unlink(missing_ok=True)  # uv's lock on the target, not part of the package
 
     def _run(self, pin: Pin, doing: str, argv: list[str], binds: list[Bind], network: bool) -> None:
         spec = SandboxSpec(

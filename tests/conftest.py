@@ -1,3 +1,3 @@
-"""Shared pytest configuration: the local package index fixtures (``local_index``, ``canary``)."""
+"""Shared pytest configuration: the local package index (``local_index``, ``canary``) and engine fixtures."""
 
-pytest_plugins = ["tests.localindex.plugin"]
+pytest_plugins = ["tests.localindex.plugin", "tests.engine"]

@@ -59,10 +59,8 @@ def _applies(requirement: Requirement, extras: set[str], environment: Mapping[st
 
 
 def _check_pinned(parent: str | None, requirement: Requirement, name: str, pins: Mapping[str, str]) -> None:
-    who = parent or "your requirements"
+    who = f"{parent} requires" if parent else "your requirements ask for"
     if name not in pins:
-        raise ClosureError(f"{who} requires {requirement}, but {requirement.name} is not in the closure")
+        raise ClosureError(f"{who} {requirement}, but {requirement.name} is not in the closure")
     if not requirement.specifier.contains(Version(pins[name]), prereleases=True):
-        raise ClosureError(
-            f"{who} requires {requirement}, but the closure pins {requirement.name}=={pins[name]}"
-        )
+        raise ClosureError(f"{who} {requirement}, but the closure pins {requirement.name}=={pins[name]}")

@@ -46,7 +46,8 @@ def expand_tag(tag: str) -> list[str]:
 
 def wheel_file_text(tag: str) -> str:
     """The ``WHEEL`` file: a platform wheel's files go to platlib, a pure one's to purelib."""
-    lines = ["Wheel-Version: 1.0", "Generator: ol-localindex", f"Root-Is-Purelib: {str(tag.endswith('-none-any')).lower()}"]
+    purelib = "true" if tag.endswith("-none-any") else "false"
+    lines = ["Wheel-Version: 1.0", "Generator: ol-localindex", f"Root-Is-Purelib: {purelib}"]
     return "\n".join(lines + [f"Tag: {t}" for t in expand_tag(tag)]) + "\n"
 
 
@@ -93,9 +94,10 @@ def write_sdist(sdist_dir: str, name: str, version: str, files: dict[str, bytes]
             info.size, info.mtime, info.mode = len(files[path]), TAR_MTIME, 0o644
             archive.addfile(info, io.BytesIO(files[path]))
     filename = base + ".tar.gz"
-    with open(os.path.join(sdist_dir, filename), "wb") as raw, gzip.GzipFile(
-        filename="", mode="wb", fileobj=raw, mtime=0
-    ) as compressed:
+    with (
+        open(os.path.join(sdist_dir, filename), "wb") as raw,
+        gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as compressed,
+    ):
         compressed.write(buffer.getvalue())
     return filename
 

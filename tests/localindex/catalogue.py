@@ -45,8 +45,12 @@ def _namespace_part(part: str) -> Package:
 
 def _platform_wheels() -> list[Package]:
     return [
-        Package("platpkg", "1.0", {"platpkg/__init__.py": module_text("platpkg", "1.0", f'PLATFORM = "{plat}"\n')},
-                wheel_tag=tag)
+        Package(
+            "platpkg",
+            "1.0",
+            {"platpkg/__init__.py": module_text("platpkg", "1.0", f'PLATFORM = "{plat}"\n')},
+            wheel_tag=tag,
+        )
         for plat, tag in PLATFORM_TAGS.items()
     ]
 
@@ -110,9 +114,7 @@ def packages(net_targets: list[tuple[str, int]]) -> list[Package]:
     ]
 
 
-def build_catalogue(
-    dest: Path, *, canary: tuple[str, int] | None = None, index: tuple[str, int] | None = None
-) -> Path:
+def build_catalogue(dest: Path, *, canary: tuple[str, int] | None = None, index: tuple[str, int] | None = None) -> Path:
     """Write every file of the catalogue into ``dest`` (flat, usable as ``--find-links``); return ``dest``.
 
     ``canary`` and ``index`` are the (host, port) addresses baked into ``evil-net``.

@@ -13,7 +13,10 @@ from textwrap import dedent
 
 from .wheelbuilder import BACKEND_SOURCE, Package, Sdist, module_text
 
-ESCAPE = '''
+# Separates the harmless backend from the hostile redefinition in each hostile sdist's backend file.
+HOSTILE_MARKER = "# --- hostile part ---"
+
+ESCAPE = """
 def _before_build():
     import os
 
@@ -33,9 +36,9 @@ def _before_build():
         except OSError as error:
             results[path] = "%s: %s" % (type(error).__name__, error)
     return {"evil_escape/__init__.py": "RESULTS = %r\\n" % (results,)}
-'''
+"""
 
-HOME = '''
+HOME = """
 def _before_build():
     import glob
     import os
@@ -50,10 +53,10 @@ def _before_build():
         except OSError as error:
             stolen[path] = "%s: %s" % (type(error).__name__, error)
     return {"evil_home/__init__.py": "STOLEN = %r\\n" % (stolen,)}
-'''
+"""
 
 # Prefixed with ``TARGETS = [(host, port), ...]`` when the catalogue is built.
-NET = '''
+NET = """
 def _before_build():
     import socket
 
@@ -67,9 +70,9 @@ def _before_build():
         except OSError as error:
             outcome[key] = "%s: %s" % (type(error).__name__, error)
     return {"evil_net/__init__.py": "NET = %r\\n" % (outcome,)}
-'''
+"""
 
-FORKBOMB = '''
+FORKBOMB = """
 def _before_build():
     import os
 
@@ -78,9 +81,9 @@ def _before_build():
             os.fork()
         except OSError:
             pass
-'''
+"""
 
-ALLOC = '''
+ALLOC = """
 def _before_build():
     hoard = []
     while True:
@@ -88,9 +91,9 @@ def _before_build():
         for offset in range(0, len(block), 4096):
             block[offset] = 1
         hoard.append(block)
-'''
+"""
 
-FILL = '''
+FILL = """
 def _before_build():
     import itertools
     import os
@@ -105,20 +108,20 @@ def _before_build():
                     handle.write(chunk)
             except OSError:
                 pass
-'''
+"""
 
-HANG = '''
+HANG = """
 def _before_build():
     import time
 
     while True:
         time.sleep(3600)
-'''
+"""
 
 
 def _hostile(name: str, snippet: str, prelude: str = "") -> Package:
     module = name.replace("-", "_")
-    source = f"{BACKEND_SOURCE}\n\n# --- hostile part ---\n{prelude}{dedent(snippet)}"
+    source = f"{BACKEND_SOURCE}\n\n{HOSTILE_MARKER}\n{prelude}{dedent(snippet)}"
     return Package(
         name,
         "1.0",

@@ -81,6 +81,8 @@ def prefers_json(accept: str | None) -> bool:
                     quality = 0.0
         if kind in (JSON_TYPE, "application/vnd.pypi.simple.latest+json"):
             best["json"] = max(best["json"], quality)
-        elif kind in ("text/html", "*/*") or kind.startswith("application/vnd.pypi.simple.") and kind.endswith("+html"):
+        elif kind in ("text/html", "*/*") or (
+            kind.startswith("application/vnd.pypi.simple.") and kind.endswith("+html")
+        ):
             best["html"] = max(best["html"], quality)
     return best["json"] > best["html"]

@@ -7,6 +7,7 @@ to the directory later appear; every requested path is recorded for assertions.
 
 from __future__ import annotations
 
+import functools
 import json
 import shutil
 import threading
@@ -71,7 +72,9 @@ class IndexServer:
 
     def start(self) -> IndexServer:
         self._httpd = _HTTPServer((self.host, 0), _Handler, self)
-        self._thread = threading.Thread(target=self._httpd.serve_forever, name="localindex", daemon=True)
+        # A short poll interval keeps stop() (and so every test using a server) from waiting half a second.
+        serve = functools.partial(self._httpd.serve_forever, poll_interval=0.02)
+        self._thread = threading.Thread(target=serve, name="localindex", daemon=True)
         self._thread.start()
         return self
 
@@ -154,9 +157,7 @@ class _Handler(BaseHTTPRequestHandler):
             content_type, body = JSON_TYPE, json.dumps(as_json()).encode()
         else:
             content_type, body = "text/html; charset=utf-8", as_html().encode()
-        self._headers(content_type, len(body), _PAGE_CACHING)
-        if with_body:
-            self.wfile.write(body)
+        self._send(content_type, body, _PAGE_CACHING, with_body)
 
     def _file(self, filename: str, with_body: bool) -> None:
         index = self.server.index
@@ -168,15 +169,17 @@ class _Handler(BaseHTTPRequestHandler):
         if metadata_of is not None:
             if not index.core_metadata or dist.core_metadata is None:
                 return self.send_error(HTTPStatus.NOT_FOUND)
-            self._headers("text/plain; charset=utf-8", len(dist.core_metadata), _FILE_CACHING)
-            if with_body:
-                self.wfile.write(dist.core_metadata)
-            return None
+            return self._send("text/plain; charset=utf-8", dist.core_metadata, _FILE_CACHING, with_body)
         self._headers("application/octet-stream", dist.size, _FILE_CACHING)
         if with_body:
             with dist.path.open("rb") as handle:
                 shutil.copyfileobj(handle, self.wfile)
         return None
+
+    def _send(self, content_type: str, body: bytes, caching: str, with_body: bool) -> None:
+        self._headers(content_type, len(body), caching)
+        if with_body:
+            self.wfile.write(body)
 
     def _headers(self, content_type: str, length: int, caching: str) -> None:
         self.send_response(HTTPStatus.OK)

@@ -1,0 +1,148 @@
+"""Pull benchmark: ol-notebook's store against `uv pip install --target` and `pip install --target`.
+
+All three install the same pinned closure from the same local HTTP index (real wheels,
+downloaded once into bench/.cache; the test catalogue when they cannot be downloaded), each
+with bytecode compiled, which pip does by default. Cold: empty caches; warm: caches full,
+targets empty; store hit: a second pull of the same closure. Figures are medians of
+--repeat runs; ratios compare runs made in this same process, since machines are noisy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from ol_notebook.index import IndexConfig, uv_binary, uv_environment  # noqa: E402
+from ol_notebook.index.uv import UV_COMMON_FLAGS  # noqa: E402
+from ol_notebook.packages import PackageService  # noqa: E402
+from ol_notebook.settings import Settings  # noqa: E402
+from tests.localindex.catalogue import build_catalogue  # noqa: E402
+from tests.localindex.server import IndexServer  # noqa: E402
+
+REAL_SET = ["requests==2.32.3", "pandas==2.2.3", "scikit-learn==1.5.2"]
+FIXTURE_SET = ["alpha==2.0", "gamma[fast]", "epsilon", "py-widget", "nsp-one", "nsp-two", "toolpkg", "bulky", "platpkg"]
+CACHE = ROOT / "bench" / ".cache" / "wheels"
+
+
+def real_wheels() -> Path | None:
+    """Real wheels for REAL_SET, downloaded once with pip (uses this machine's pip config)."""
+    if CACHE.is_dir() and any(CACHE.glob("*.whl")):
+        return CACHE
+    CACHE.mkdir(parents=True, exist_ok=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "pip", "download", "--quiet", "--only-binary=:all:", "--dest", str(CACHE), *REAL_SET],
+        capture_output=True, text=True,
+    )
+    if result.returncode != 0:
+        print(f"(could not download real wheels, using the test catalogue: {result.stderr.strip()[-200:]})")
+        shutil.rmtree(CACHE, ignore_errors=True)
+        return None
+    return CACHE
+
+
+def timed(action: Callable[[], object]) -> float:
+    started = time.perf_counter()
+    action()
+    return time.perf_counter() - started
+
+
+def run(command: list[str], home: Path) -> None:
+    subprocess.run(command, check=True, env=uv_environment(home), capture_output=True)
+
+
+class Bench:
+    def __init__(self, index_url: str, work: Path, requirements: list[str]):
+        self.index_url = index_url
+        self.work = work
+        self.service = self.new_service("compile")
+        self.closure = self.service.compile(requirements)
+        self.pinned = work / "pinned.txt"
+        self.pinned.write_text(self.closure.to_requirements_txt())
+
+    def new_service(self, name: str) -> PackageService:
+        settings = Settings(store_dir=self.work / name, index=IndexConfig.from_options(index_url=self.index_url))
+        return PackageService(settings)
+
+    def ours(self, service: PackageService) -> float:
+        return timed(lambda: service.pull(self.closure))
+
+    def uv(self, cache: Path, target: Path) -> float:
+        command = [uv_binary(), "pip", "install", *UV_COMMON_FLAGS, "--no-deps", "--require-hashes", "--quiet",
+                   "--target", str(target), "--cache-dir", str(cache), "--default-index", self.index_url,
+                   "--python", self.service.runtime.python, "--compile-bytecode", "-r", str(self.pinned)]
+        return timed(lambda: run(command, self.work))
+
+    def pip(self, cache: Path | None, target: Path) -> float:
+        caching = ["--cache-dir", str(cache)] if cache else ["--no-cache-dir"]
+        command = [sys.executable, "-m", "pip", "--isolated", "--disable-pip-version-check", "install", "--quiet",
+                   "--no-deps", "--require-hashes", "--target", str(target), "--index-url", self.index_url,
+                   *caching, "-r", str(self.pinned)]
+        return timed(lambda: run(command, self.work))
+
+    def fresh(self, name: str) -> Path:
+        path = self.work / name
+        shutil.rmtree(path, ignore_errors=True)
+        return path
+
+    def round(self) -> dict[str, float]:
+        figures = {}
+        store = self.new_service("store")
+        shutil.rmtree(store.store.root)
+        store = self.new_service("store")
+        figures["ours cold"] = self.ours(store)
+        figures["ours hit"] = self.ours(store)
+        for entry in store.packages():
+            shutil.rmtree(entry.path)
+        figures["ours warm"] = self.ours(store)
+        figures["uv cold"] = self.uv(self.fresh("uv-cache"), self.fresh("uv-target"))
+        figures["uv warm"] = self.uv(self.work / "uv-cache", self.fresh("uv-target"))
+        figures["pip cold"] = self.pip(None, self.fresh("pip-target"))
+        self.pip(self.fresh("pip-cache"), self.fresh("pip-target"))
+        figures["pip warm"] = self.pip(self.work / "pip-cache", self.fresh("pip-target"))
+        hit = store.pull(self.closure)
+        figures["hit installs"] = len(hit.installed)
+        return figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--fixture", action="store_true", help="use the test catalogue instead of real wheels")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="ol-bench-") as tmp:
+        work = Path(tmp)
+        wheels = None if args.fixture else real_wheels()
+        requirements = REAL_SET if wheels else FIXTURE_SET
+        if wheels is None:
+            wheels = build_catalogue(work / "catalogue")
+        with IndexServer(wheels) as server:
+            bench = Bench(server.url, work, requirements)
+            rounds = [bench.round() for _ in range(args.repeat)]
+        report(bench, requirements, rounds)
+
+
+def report(bench: Bench, requirements: list[str], rounds: list[dict[str, float]]) -> None:
+    median = {key: statistics.median(r[key] for r in rounds) for key in rounds[0]}
+    size = sum(e.metadata.size for e in bench.new_service("store").packages())
+    print(f"closure of {' '.join(requirements)}: {len(bench.closure.pins)} packages, {size / 1e6:.0f} MB installed")
+    print(f"medians of {len(rounds)} runs, local HTTP index, bytecode compiled by all three\n")
+    print(f"{'':12}{'ol-notebook':>13}{'uv --target':>13}{'pip --target':>14}{'ours/uv':>10}{'pip/ours':>10}")
+    for phase in ("cold", "warm"):
+        ours, uv, pip = median[f"ours {phase}"], median[f"uv {phase}"], median[f"pip {phase}"]
+        print(f"{phase + ' cache':12}{ours:12.3f}s{uv:12.3f}s{pip:13.3f}s{ours / uv:9.2f}x{pip / ours:9.1f}x")
+    print(f"{'store hit':12}{median['ours hit']:12.4f}s   installs: {int(median['hit installs'])}")
+    print("\ngoals: cold ours/uv <= 1.3x, pip/ours >= 5x; store hit <= 0.05 s with 0 installs")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,39 @@
+"""Run a command in Linux namespaces with limits, through bubblewrap. Knows nothing about packages.
+
+    sandbox = Sandbox()
+    result = sandbox.run(SandboxSpec(["python3", "-c", "print(1)"], limits=Limits(timeout=10)))
+
+Layout: spec (what to run), view (what it sees), locate (which bwrap), confine and cgroups
+(memory and process bounds), disk (private /tmp, disk use), launch (start and kill a process
+tree), process (watch one sandbox), verdict (which limit ended it), capture (run's pipes),
+sandbox (the facade).
+"""
+
+from ol_notebook.sandbox.errors import (
+    SandboxDiskExceeded,
+    SandboxError,
+    SandboxLimitError,
+    SandboxMemoryExceeded,
+    SandboxProcessLimitExceeded,
+    SandboxTimeout,
+    SandboxUnavailable,
+)
+from ol_notebook.sandbox.process import SandboxProcess
+from ol_notebook.sandbox.sandbox import Sandbox
+from ol_notebook.sandbox.spec import Bind, Limits, SandboxResult, SandboxSpec
+
+__all__ = [
+    "Bind",
+    "Limits",
+    "Sandbox",
+    "SandboxDiskExceeded",
+    "SandboxError",
+    "SandboxLimitError",
+    "SandboxMemoryExceeded",
+    "SandboxProcess",
+    "SandboxProcessLimitExceeded",
+    "SandboxResult",
+    "SandboxSpec",
+    "SandboxTimeout",
+    "SandboxUnavailable",
+]

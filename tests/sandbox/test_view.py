@@ -1,0 +1,192 @@
+"""What a sandboxed command can see and change of the host."""
+
+from __future__ import annotations
+
+import glob
+import hashlib
+import json
+import os
+import secrets
+import socket
+from pathlib import Path
+
+import pytest
+
+from ol_notebook.sandbox import Bind, Sandbox, SandboxError, SandboxSpec
+from tests.sandbox.conftest import py
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def probe(sandbox: Sandbox, paths: list[str], **spec) -> dict[str, str]:
+    """For each path, what happens when the sandbox reads it: its sha256, or the error's name."""
+    result = sandbox.run(py(
+        """
+        import hashlib, json, sys
+        seen = {}
+        for path in sys.argv[1:]:
+            try:
+                with open(path, "rb") as f:
+                    seen[path] = hashlib.sha256(f.read()).hexdigest()
+            except OSError as error:
+                seen[path] = type(error).__name__
+        print(json.dumps(seen))
+        """, *paths, **spec,
+    ))
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_home_and_work_are_invisible(sandbox: Sandbox) -> None:
+    secret = Path.home() / f".ol-sandbox-secret-{secrets.token_hex(4)}"
+    secret.write_text("s3cret")
+    try:
+        assert secret.read_text() == "s3cret"  # readable on the host...
+        seen = probe(sandbox, [str(secret), str(REPO / "pyproject.toml"), "/work/shared/DESIGN.md", "/etc/shadow"])
+    finally:
+        secret.unlink()
+    # ...but not inside, though the interpreter under /root/.pyenv and the venv under /work are
+    assert seen == {
+        str(secret): "FileNotFoundError",
+        str(REPO / "pyproject.toml"): "FileNotFoundError",
+        "/work/shared/DESIGN.md": "FileNotFoundError",
+        "/etc/shadow": "FileNotFoundError",
+    }
+
+
+def test_system_files_that_commands_need_are_there(sandbox: Sandbox) -> None:
+    paths = ["/etc/passwd", "/etc/resolv.conf", "/etc/ssl/certs/ca-certificates.crt"]
+    assert probe(sandbox, paths) == {path: hashlib.sha256(Path(path).read_bytes()).hexdigest() for path in paths}
+    result = sandbox.run(SandboxSpec(["sh", "-c", "ls /bin/sh && awk 'BEGIN { print 6 * 7 }'"], python=False))
+    assert (result.returncode, result.stdout) == (0, b"/bin/sh\n42\n")
+
+
+def test_only_binds_marked_writable_can_be_written(sandbox: Sandbox, tmp_path: Path) -> None:
+    readonly, writable = tmp_path / "ro", tmp_path / "rw"
+    readonly.mkdir()
+    writable.mkdir()
+    (readonly / "keep").write_text("original")
+    result = sandbox.run(py(
+        """
+        import sys
+        for path in sys.argv[1:]:
+            try:
+                with open(path, "w") as f:
+                    f.write("changed")
+                print(path, "written")
+            except OSError as error:
+                print(path, error.strerror)
+        """,
+        *(f"{d}/new" for d in ("", "/usr", "/etc", "/dev", "/proc", str(readonly), str(writable))),
+        str(readonly / "keep"),
+        binds=[Bind(readonly), Bind(writable, writable=True)],
+    ))
+    assert result.stdout.decode().splitlines() == [
+        "/new Read-only file system",
+        "/usr/new Read-only file system",
+        "/etc/new Read-only file system",
+        "/dev/new Read-only file system",
+        "/proc/new No such file or directory",
+        f"{readonly}/new Read-only file system",
+        f"{writable}/new written",
+        f"{readonly}/keep Read-only file system",
+    ]
+    assert (writable / "new").read_text() == "changed"
+    assert (readonly / "keep").read_text() == "original"
+    assert not (readonly / "new").exists()
+
+
+def test_no_capabilities_to_remount_a_read_only_bind(sandbox: Sandbox, tmp_path: Path) -> None:
+    """Run as root, bwrap would leave the command CAP_SYS_ADMIN in its namespace: enough to
+    remount a read-only bind read-write and write host files as root."""
+    (tmp_path / "keep").write_text("original")
+    result = sandbox.run(SandboxSpec(
+        ["sh", "-c", f"mount -o remount,rw,bind {tmp_path} || echo refused; echo changed > {tmp_path}/keep"],
+        binds=[Bind(tmp_path)], python=False,
+    ))
+    assert b"refused" in result.stdout
+    assert (tmp_path / "keep").read_text() == "original"
+    status = sandbox.run(SandboxSpec(["grep", "CapEff", "/proc/self/status"], python=False))
+    assert status.stdout.split() == [b"CapEff:", b"0000000000000000"]
+
+
+def test_bind_at_another_path_and_cwd(sandbox: Sandbox, tmp_path: Path) -> None:
+    (tmp_path / "data.txt").write_text("payload")
+    result = sandbox.run(py(
+        "import os; print(os.getcwd(), open('data.txt').read())",
+        binds=[Bind(tmp_path, dest="/data")], cwd="/data",
+    ))
+    assert result.stdout == b"/data payload\n"
+
+
+def test_private_tmp_is_private_and_removed(sandbox: Sandbox, private_tempdir: Path) -> None:
+    marker = f"marker-{secrets.token_hex(4)}"
+    host_file = Path("/tmp", marker)
+    host_file.write_text("host")
+    try:
+        process = sandbox.start(py(
+            f"""
+            import os, sys
+            print(sorted(os.listdir("/tmp")), flush=True)
+            open("/tmp/{marker}", "w").write("inside")
+            sys.stdin.read()
+            """
+        ))
+        assert process.stdout and process.stdin
+        assert process.stdout.readline() == b"[]\n"  # the host's /tmp is not there
+        inside = glob.glob(f"{private_tempdir}/ol-sandbox-*/tmp/{marker}")
+        deadline = 50
+        while not inside and deadline:  # the write follows the print
+            deadline -= 1
+            inside = glob.glob(f"{private_tempdir}/ol-sandbox-*/tmp/{marker}")
+            process.join(0.05)
+        assert len(inside) == 1 and Path(inside[0]).read_text() == "inside"
+        process.stdin.close()
+        assert process.wait(10) == 0
+        process.stdout.close()
+        assert not Path(inside[0]).exists()
+        assert os.listdir(private_tempdir) == []
+        assert host_file.read_text() == "host"
+    finally:
+        host_file.unlink()
+    # a second sandbox does not see the first one's /tmp
+    assert sandbox.run(py("import os; print(os.listdir('/tmp'))")).stdout == b"[]\n"
+
+
+def test_environment_is_exactly_the_given_one(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OL_HOST_SECRET", "leak")
+    result = sandbox.run(SandboxSpec(["env", "-0"], env={"FOO": "bar", "PATH": "/usr/bin"}, python=False))
+    variables = dict(item.split("=", 1) for item in result.stdout.decode().split("\0") if item)
+    assert variables == {"FOO": "bar", "PATH": "/usr/bin", "HOME": "/tmp", "PWD": "/tmp"}
+
+
+def test_own_pid_namespace_and_hostname(sandbox: Sandbox) -> None:
+    result = sandbox.run(py(
+        "import os, socket; print(sorted(int(p) for p in os.listdir('/proc') if p.isdigit()), socket.gethostname())"
+    ))
+    assert result.stdout == b"[1, 2] sandbox\n"
+    assert socket.gethostname() != "sandbox"
+
+
+def test_exit_status_is_returned_not_raised(sandbox: Sandbox) -> None:
+    result = sandbox.run(py("import sys; print('out'); print('err', file=sys.stderr); sys.exit(3)"))
+    assert (result.returncode, result.stdout, result.stderr) == (3, b"out\n", b"err\n")
+    killed = sandbox.run(py("import os, signal; os.kill(os.getpid(), signal.SIGTERM)"))
+    assert killed.returncode == 128 + 15
+
+
+def test_stdin_is_fed_and_output_keeps_its_last_64_kib(sandbox: Sandbox) -> None:
+    result = sandbox.run(py(
+        "import sys; data = sys.stdin.buffer.read(); sys.stdout.buffer.write(data * 100)"
+    ), stdin=bytes(range(256)) * 16)
+    assert len(result.stdout) == 64 << 10
+    assert result.stdout == (bytes(range(256)) * 1600)[-(64 << 10):]
+
+
+def test_bad_specs_are_refused_clearly(sandbox: Sandbox, tmp_path: Path) -> None:
+    with pytest.raises(SandboxError, match="does not exist"):
+        sandbox.run(SandboxSpec(["true"], binds=[Bind(tmp_path / "missing")]))
+    with pytest.raises(SandboxError, match="argv is empty"):
+        sandbox.run(SandboxSpec([]))
+    with pytest.raises(SandboxError, match=r"could not start 'no-such-command'.*No such file"):
+        sandbox.run(SandboxSpec(["no-such-command"]))

@@ -1,0 +1,68 @@
+"""The `ol-notebook` console script, run as a user would (a real subprocess)."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+CLI = str(Path(sys.executable).with_name("ol-notebook"))
+
+
+@pytest.fixture
+def run(tmp_path, local_index):
+    store = tmp_path / "store"
+
+    def run(*args: str, ok: bool = True) -> subprocess.CompletedProcess:
+        env = {**os.environ, "OL_NOTEBOOK_STORE": str(store), "OL_NOTEBOOK_INDEX_URL": local_index.url}
+        result = subprocess.run([CLI, *args], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120)
+        assert (result.returncode == 0) == ok, result.stdout + result.stderr
+        return result
+
+    run.store = store
+    return run
+
+
+def test_help_explains_the_options():
+    out = subprocess.run([CLI, "--help"], capture_output=True, text=True, check=True).stdout
+    for word in ("compile", "pull", "packages", "verify", "gc", "--index-url", "--mirror", "--store", "bandersnatch"):
+        assert word in out
+
+
+def test_compile_prints_a_hashed_requirements_txt(run, tmp_path):
+    (tmp_path / "requirements.in").write_text("alpha==2.0\n")
+    out = run("compile", "-r", "requirements.in").stdout
+    assert "alpha==2.0 \\\n    --hash=sha256:" in out and "beta==1.5 \\\n    --hash=sha256:" in out
+    run("compile", "alpha==2.0", "-o", "closure.json")
+    assert [pin["name"] for pin in json.loads((tmp_path / "closure.json").read_text())["pins"]] == ["alpha", "beta"]
+
+
+def test_pull_then_packages_table(run):
+    err = run("pull", "py-widget", "alpha==2.0").stderr
+    assert "ok     py-widget==1.0" in err and "3 packages ready" in err and "3 installed" in err
+    table = run("packages").stdout.splitlines()
+    assert table[0].split() == ["NAME", "VERSION", "SIZE", "IMPORT", "NAMES", "INDEX"]
+    widget = next(line for line in table if line.startswith("py-widget"))
+    assert "widget_helpers, widgetlib" in widget and widget.rstrip().endswith("/simple/")
+    assert "0 installed, 3 already there" in run("pull", "py-widget", "alpha==2.0").stderr
+
+
+def test_errors_are_one_clear_line_and_exit_1(run):
+    assert "error: package 'nope-nope' was not found on the index" in run("pull", "nope-nope", ok=False).stderr
+    assert "line 1: invalid requirement 'alpha>=1 !'" in run("compile", "alpha>=1 !", ok=False).stderr
+    assert "is not a size like 500M" in run("pull", "--disk", "lots", "alpha", ok=False).stderr
+
+
+def test_verify_and_gc(run, tmp_path):
+    run("pull", "alpha==2.0")
+    run("compile", "alpha==2.0", "-o", "keep.txt")
+    run("pull", "delta")
+    assert "verified 3 packages: 0 corrupt" in run("verify").stdout
+    assert "would remove 1 packages" in run("gc", "--keep-lock", "keep.txt").stdout
+    assert "removed delta==1.0" in run("gc", "--keep-lock", "keep.txt", "--delete").stdout
+    shutil.rmtree(next(run.store.glob("runtimes/*/packages/alpha==2.0/files/alpha")))
+    out = run("verify", ok=False).stdout
+    assert "CORRUPT alpha==2.0: alpha/__init__.py is missing" in out
