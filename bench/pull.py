@@ -1,10 +1,11 @@
 """Pull benchmark: ol-notebook's store against `uv pip install --target` and `pip install --target`.
 
 All three install the same pinned closure from the same local HTTP index (real wheels,
-downloaded once into bench/.cache; the test catalogue when they cannot be downloaded), each
-with bytecode compiled, which pip does by default. Cold: empty caches; warm: caches full,
-targets empty; store hit: a second pull of the same closure. Figures are medians of
---repeat runs; ratios compare runs made in this same process, since machines are noisy.
+downloaded once into bench/.cache; the test catalogue when they cannot be downloaded), twice:
+with bytecode compiled by all three (ol-notebook's and pip's default: a lambda mounts the store
+read-only, so .pyc files must exist beforehand) and with no bytecode (uv's default). Cold:
+empty caches; warm: caches full, targets empty; store hit: a second pull of the same closure.
+Figures are medians of --repeat runs; ratios compare runs made in this same process.
 """
 
 from __future__ import annotations
@@ -61,16 +62,18 @@ def run(command: list[str], home: Path) -> None:
 
 
 class Bench:
-    def __init__(self, index_url: str, work: Path, requirements: list[str]):
+    def __init__(self, index_url: str, work: Path, requirements: list[str], bytecode: bool):
         self.index_url = index_url
         self.work = work
+        self.bytecode = bytecode
         self.service = self.new_service("compile")
         self.closure = self.service.compile(requirements)
         self.pinned = work / "pinned.txt"
         self.pinned.write_text(self.closure.to_requirements_txt())
 
     def new_service(self, name: str) -> PackageService:
-        settings = Settings(store_dir=self.work / name, index=IndexConfig.from_options(index_url=self.index_url))
+        index = IndexConfig.from_options(index_url=self.index_url)
+        settings = Settings(store_dir=self.work / name, index=index, compile_bytecode=self.bytecode)
         return PackageService(settings)
 
     def ours(self, service: PackageService) -> float:
@@ -79,7 +82,8 @@ class Bench:
     def uv(self, cache: Path, target: Path) -> float:
         command = [uv_binary(), "pip", "install", *UV_COMMON_FLAGS, "--no-deps", "--require-hashes", "--quiet",
                    "--target", str(target), "--cache-dir", str(cache), "--default-index", self.index_url,
-                   "--python", self.service.runtime.python, "--compile-bytecode", "-r", str(self.pinned)]
+                   "--python", self.service.runtime.python, "-r", str(self.pinned)]
+        command += ["--compile-bytecode"] if self.bytecode else []
         return timed(lambda: run(command, self.work))
 
     def pip(self, cache: Path | None, target: Path) -> float:
@@ -87,6 +91,7 @@ class Bench:
         command = [sys.executable, "-m", "pip", "--isolated", "--disable-pip-version-check", "install", "--quiet",
                    "--no-deps", "--require-hashes", "--target", str(target), "--index-url", self.index_url,
                    *caching, "-r", str(self.pinned)]
+        command += [] if self.bytecode else ["--no-compile"]
         return timed(lambda: run(command, self.work))
 
     def fresh(self, name: str) -> Path:
@@ -126,22 +131,24 @@ def main() -> None:
         if wheels is None:
             wheels = build_catalogue(work / "catalogue")
         with IndexServer(wheels) as server:
-            bench = Bench(server.url, work, requirements)
-            rounds = [bench.round() for _ in range(args.repeat)]
-        report(bench, requirements, rounds)
+            for bytecode in (True, False):
+                bench = Bench(server.url, work, requirements, bytecode)
+                rounds = [bench.round() for _ in range(args.repeat)]
+                report(bench, requirements, rounds)
 
 
 def report(bench: Bench, requirements: list[str], rounds: list[dict[str, float]]) -> None:
     median = {key: statistics.median(r[key] for r in rounds) for key in rounds[0]}
     size = sum(e.metadata.size for e in bench.new_service("store").packages())
     print(f"closure of {' '.join(requirements)}: {len(bench.closure.pins)} packages, {size / 1e6:.0f} MB installed")
-    print(f"medians of {len(rounds)} runs, local HTTP index, bytecode compiled by all three\n")
+    mode = "bytecode compiled by all three" if bench.bytecode else "no bytecode (uv's default; pip --no-compile)"
+    print(f"medians of {len(rounds)} runs, local HTTP index, {mode}\n")
     print(f"{'':12}{'ol-notebook':>13}{'uv --target':>13}{'pip --target':>14}{'ours/uv':>10}{'pip/ours':>10}")
     for phase in ("cold", "warm"):
         ours, uv, pip = median[f"ours {phase}"], median[f"uv {phase}"], median[f"pip {phase}"]
         print(f"{phase + ' cache':12}{ours:12.3f}s{uv:12.3f}s{pip:13.3f}s{ours / uv:9.2f}x{pip / ours:9.1f}x")
     print(f"{'store hit':12}{median['ours hit']:12.4f}s   installs: {int(median['hit installs'])}")
-    print("\ngoals: cold ours/uv <= 1.3x, pip/ours >= 5x; store hit <= 0.05 s with 0 installs")
+    print("goals: cold ours/uv <= 1.3x, pip/ours >= 5x; store hit <= 0.05 s with 0 installs\n")
 
 
 if __name__ == "__main__":

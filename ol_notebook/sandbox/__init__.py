@@ -6,7 +6,7 @@
 Layout: spec (what to run), view (what it sees), locate (which bwrap), confine and cgroups
 (memory and process bounds), disk (private /tmp, disk use), launch (start and kill a process
 tree), process (watch one sandbox), verdict (which limit ended it), capture (run's pipes),
-sandbox (the facade).
+errors, sandbox (the facade).
 """
 
 from ol_notebook.sandbox.errors import (

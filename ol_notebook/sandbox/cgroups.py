@@ -85,10 +85,6 @@ class SandboxCgroup:
             raise
         return cls(dirs)
 
-    @property
-    def controllers(self) -> set[str]:
-        return set(self._dirs)
-
     def add(self, pid: int) -> None:
         """Move a process (0: the caller) in; everything it forks afterwards stays in."""
         for path in self._paths():

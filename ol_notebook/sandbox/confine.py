@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ol_notebook.sandbox.cgroups import SandboxCgroup, find_parents
+from ol_notebook.sandbox.errors import SandboxError
 from ol_notebook.sandbox.spec import Limits
 
 
@@ -61,10 +62,13 @@ class Confinement:
         self.limits = limits
         self.enforcement = enforcement
         tasks = None if limits.processes is None else limits.processes + enforcement.sandbox_tasks
-        self.cgroup = SandboxCgroup.create(
-            limits.memory if enforcement.memory_cgroup else None,
-            tasks if enforcement.pids_cgroup else None,
-        )
+        try:
+            self.cgroup = SandboxCgroup.create(
+                limits.memory if enforcement.memory_cgroup else None,
+                tasks if enforcement.pids_cgroup else None,
+            )
+        except OSError as error:
+            raise SandboxError(f"cannot create the sandbox's cgroup: {error}") from error
         self.rlimits: dict[int, int] = {}
         if limits.disk is not None:
             self.rlimits[resource.RLIMIT_FSIZE] = limits.disk
@@ -123,9 +127,8 @@ def _user_tasks() -> int | None:
         return None
     for pid in pids:
         with contextlib.suppress(OSError, KeyError, ValueError):  # processes come and go while we look
-            fields = dict(
-                line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line
-            )
+            lines = Path(f"/proc/{pid}/status").read_text().splitlines()
+            fields = dict(line.split(":", 1) for line in lines if ":" in line)
             if fields["Uid"].split()[0] == uid:
                 total += int(fields["Threads"])
     return total

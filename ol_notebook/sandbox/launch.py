@@ -72,9 +72,11 @@ class BwrapLauncher:
             # values would be readable by every user in /proc/PID/cmdline.
             popen = subprocess.Popen(argv, env={**DEFAULT_ENV, **spec.env}, start_new_session=True,
                                      pass_fds=(*pass_fds, status_write, gate_read), **stdio)
-        except BaseException:
+        except BaseException as error:
             for fd in (status_read, gate_write):
                 os.close(fd)
+            if isinstance(error, (OSError, subprocess.SubprocessError)):
+                raise SandboxError(f"cannot run bubblewrap at {self.bwrap.path}: {error}") from error
             raise
         finally:
             os.close(status_write)

@@ -72,7 +72,7 @@ class SandboxProcess:
         if not self.join(timeout):
             raise subprocess.TimeoutExpired(list(self.spec.argv), timeout or 0.0)
         if self._evidence is None or self._evidence.stopped_for == "error":
-            raise SandboxError(f"watching the sandbox of {self.spec.argv[0]!r} failed; the log has the details")
+            raise SandboxError(f"watching the sandbox of {self.spec.argv[0]!r} failed; the log says why")
         evidence = dataclasses.replace(self._evidence, stderr_tail=stderr_tail)
         error = judge(self.spec.argv, self.spec.limits, self._confinement.enforcement, evidence)
         if error:

@@ -49,14 +49,18 @@ class Sandbox:
         raises its SandboxLimitError, whose `result` holds the output captured until then.
         """
         self._warn_if_unsafe(spec)
-        process = self._start(spec, (), {"stdin": subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
-                                         "stdout": subprocess.PIPE, "stderr": subprocess.PIPE})
+        feed = subprocess.PIPE if stdin is not None else subprocess.DEVNULL
+        process = self._start(spec, (), {"stdin": feed, "stdout": subprocess.PIPE, "stderr": subprocess.PIPE})
         assert process.stdout is not None and process.stderr is not None
         out, err = Tail(process.stdout), Tail(process.stderr)
         if stdin is not None:
             assert process.stdin is not None
             Feed(process.stdin, stdin)
-        process.join()
+        try:
+            process.join()
+        except BaseException:  # KeyboardInterrupt (a notebook's interrupt): the sandbox goes too
+            process.kill()
+            raise
         # The pipes end with the last process holding them, which is gone now; in unsafe mode a
         # process that escaped both session and cgroup could hold them open forever.
         out.join(timeout=5)

@@ -66,7 +66,7 @@ class SandboxSpec:
         if not self.argv:
             raise SandboxError("SandboxSpec.argv is empty: give the command to run")
         if not self.cwd.startswith("/"):
-            raise SandboxError(f"SandboxSpec.cwd must be an absolute path inside the sandbox, not {self.cwd!r}")
+            raise SandboxError(f"SandboxSpec.cwd must be an absolute path in the sandbox, not {self.cwd!r}")
         for bind in self.binds:
             if not Path(bind.source).is_absolute() or not bind.target.startswith("/"):
                 raise SandboxError(f"{bind} needs absolute paths")

@@ -49,7 +49,9 @@ class Evidence:
         return self.returncode != 0 and any(message in tail for message in messages)
 
 
-def judge(argv: Sequence[str], limits: Limits, how: Enforcement, evidence: Evidence) -> SandboxLimitError | None:
+def judge(
+    argv: Sequence[str], limits: Limits, how: Enforcement, evidence: Evidence
+) -> SandboxLimitError | None:
     """The limit error this evidence proves, or None when the command ended on its own."""
     died_of = evidence.returncode - 128
     if limits.disk is not None:

@@ -4,15 +4,19 @@ The view starts empty (bwrap's root is a fresh tmpfs) and gets only what a comma
 the system's programs and libraries read-only, the few /etc files that TLS, DNS and user
 lookups read, the interpreter when asked, then the caller's binds. Never /root, /home, /work
 or the user's HOME unless the caller binds something there: that is where secrets live.
+The environment is not set here with --clearenv/--setenv but given to bwrap as its own (see
+launch.py), so that values never appear in a command line.
 """
 
 from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterable
+from pathlib import Path
 
 from ol_notebook.sandbox.disk import Scratch
-from ol_notebook.sandbox.spec import SandboxSpec
+from ol_notebook.sandbox.spec import Bind, SandboxSpec
 
 DEFAULT_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/tmp"}
 
@@ -44,8 +48,8 @@ def bwrap_args(spec: SandboxSpec, scratch: Scratch) -> list[str]:
         # Host directories rather than tmpfs, so the disk watcher can measure them.
         "--bind", str(scratch.tmp), "/tmp",
         "--bind", str(scratch.shm), "/dev/shm",
-        *(arg for path in (python_paths() if spec.python else []) for arg in ("--ro-bind", path, path)),
-        *(arg for b in spec.binds for arg in ("--bind" if b.writable else "--ro-bind", str(b.source), b.target)),
+        *bind_args(Bind(Path(path)) for path in (python_paths() if spec.python else [])),
+        *bind_args(spec.binds),
         # The root tmpfs and /dev would otherwise be writable, outside the counted places.
         "--remount-ro", "/dev",
         "--remount-ro", "/",
@@ -67,6 +71,13 @@ def namespace_args(network: bool) -> list[str]:
         "--cap-drop", "ALL", "--die-with-parent", "--new-session",
     ]
     return [*args, "--unshare-net"] if not network else args
+
+
+def bind_args(binds: Iterable[Bind]) -> list[str]:
+    args = []
+    for bind in binds:
+        args += ["--bind" if bind.writable else "--ro-bind", str(bind.source), bind.target]
+    return args
 
 
 def system_args() -> list[str]:

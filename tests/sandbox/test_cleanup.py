@@ -13,7 +13,7 @@ import pytest
 
 from ol_notebook.sandbox import Limits, Sandbox, SandboxMemoryExceeded, SandboxTimeout
 from ol_notebook.sandbox.cgroups import find_parents
-from tests.sandbox.conftest import py
+from tests.sandbox.helpers import py
 
 REPO = Path(__file__).resolve().parents[2]
 needs_cgroups = pytest.mark.skipif(not find_parents(), reason="no writable cgroup here: limits use rlimits")
@@ -77,7 +77,8 @@ def test_cgroups_of_a_killed_process_are_swept_by_the_next(tmp_path: Path) -> No
     assert all(path.exists() for path in stale)
     result = subprocess.run([sys.executable, "-c", textwrap.dedent("""
         from ol_notebook.sandbox import Limits, Sandbox, SandboxSpec
-        print(Sandbox().run(SandboxSpec(["echo", "fine"], limits=Limits(memory=64 << 20, processes=8))).stdout)
+        spec = SandboxSpec(["echo", "fine"], limits=Limits(memory=64 << 20, processes=8))
+        print(Sandbox().run(spec).stdout)
     """)], capture_output=True, env=env, check=True)
     assert result.stdout == b"b'fine\\n'\n"
     assert not any(path.exists() for path in stale)

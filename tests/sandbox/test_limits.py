@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import secrets
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -20,7 +19,7 @@ from ol_notebook.sandbox import (
     SandboxSpec,
     SandboxTimeout,
 )
-from tests.sandbox.conftest import py
+from tests.sandbox.helpers import py
 
 MiB = 1 << 20
 
@@ -48,23 +47,23 @@ def test_timeout_kills_every_process_it_started(sandbox: Sandbox) -> None:
                 os.setsid()
                 time.sleep(1000)
             os._exit(0)
+        os.wait()
+        print("ready", flush=True)
         time.sleep(1000)
-        """, marker, limits=Limits(timeout=1.5),
-    ))
-    for _ in range(100):
-        if len(host_pythons_with(marker)) == 2:
-            break
-        time.sleep(0.01)
-    assert len(host_pythons_with(marker)) == 2  # the sleeper and its grandchild
-    with pytest.raises(SandboxTimeout, match=r"time limit of 1.5 s .*Raise Limits.timeout") as caught:
-        process.wait(10)
-    assert caught.value.limit == "timeout" and caught.value.value == 1.5
-    assert 1.5 <= process.duration < 5
+        """, marker, limits=Limits(timeout=3),
+    ), stdin=None, stderr=None)
+    assert process.stdout is not None
+    with process.stdout:
+        assert process.stdout.readline() == b"ready\n"
+        assert len(host_pythons_with(marker)) == 2  # the sleeper and its grandchild
+    with pytest.raises(SandboxTimeout, match=r"time limit of 3 s .*Raise Limits.timeout") as caught:
+        process.wait(30)
+    assert caught.value.limit == "timeout" and caught.value.value == 3
+    assert process.duration >= 3
     assert host_pythons_with(marker) == []
 
 
 def test_memory(sandbox: Sandbox) -> None:
-    started = time.monotonic()
     with pytest.raises(SandboxMemoryExceeded, match=r"memory limit of 64 MiB") as caught:
         sandbox.run(py(
             """
@@ -73,11 +72,9 @@ def test_memory(sandbox: Sandbox) -> None:
                 hoard.append(bytearray(1 << 20))
             """, limits=Limits(timeout=30, memory=64 * MiB),
         ))
-    assert time.monotonic() - started < 10
     assert caught.value.result is not None
-    assert sandbox.run(py("x = bytearray(32 << 20); print(len(x))", limits=Limits(memory=128 * MiB))).stdout == (
-        b"33554432\n"
-    )
+    normal = sandbox.run(py("x = bytearray(32 << 20); print(len(x))", limits=Limits(memory=128 * MiB)))
+    assert normal.stdout == b"33554432\n"
 
 
 FORKS = """
@@ -116,7 +113,6 @@ def test_process_limit_bounds_tasks_exactly(sandbox: Sandbox, program: str) -> N
 
 
 def test_spinning_fork_bomb_stays_bounded_and_ends(sandbox: Sandbox) -> None:
-    started = time.monotonic()
     with pytest.raises(SandboxProcessLimitExceeded):  # not SandboxTimeout: the bound is what it hit
         sandbox.run(py(
             """
@@ -128,7 +124,6 @@ def test_spinning_fork_bomb_stays_bounded_and_ends(sandbox: Sandbox) -> None:
                     pass
             """, limits=Limits(timeout=2, processes=16),
         ))
-    assert time.monotonic() - started < 10
 
 
 WRITE_FOREVER = """
@@ -142,11 +137,9 @@ for i in range(1000):
 @pytest.mark.parametrize("where", ["/tmp", "/dev/shm", "bind"])
 def test_disk_watcher_stops_endless_writes(sandbox: Sandbox, tmp_path: Path, where: str) -> None:
     target = str(tmp_path) if where == "bind" else where
-    started = time.monotonic()
     with pytest.raises(SandboxDiskExceeded, match=r"disk limit of 8 MiB .*disk watcher measured"):
         sandbox.run(py(WRITE_FOREVER, target, binds=[Bind(tmp_path, writable=True)],
                        limits=Limits(timeout=30, disk=8 * MiB)))
-    assert time.monotonic() - started < 10
     if where == "bind":
         assert 8 < len(list(tmp_path.iterdir())) < 1000
 

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from ol_notebook.sandbox import Sandbox
-from tests.sandbox.conftest import py
+from tests.sandbox.helpers import py
 
 CONNECT = """
 import socket, sys, time

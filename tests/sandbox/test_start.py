@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import socket
 import subprocess
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 from ol_notebook.sandbox import Limits, Sandbox, SandboxTimeout
-from tests.sandbox.conftest import py
+from tests.sandbox.helpers import py
 
 
 def test_socketpair_round_trip_through_pass_fds(sandbox: Sandbox) -> None:
@@ -45,3 +46,15 @@ def test_limits_hold_for_started_sandboxes(sandbox: Sandbox) -> None:
                             stdout=None, stderr=None, stdin=None)
     with pytest.raises(SandboxTimeout):
         process.wait(10)
+
+
+def test_concurrent_runs_from_threads(sandbox: Sandbox) -> None:
+    """The puller runs several installs at once: each sandbox keeps its own pipes and bounds."""
+    limits = Limits(timeout=30, memory=128 << 20, processes=8, disk=8 << 20)
+
+    def run(index: int) -> bytes:
+        return sandbox.run(py(f"open('/tmp/x', 'w').write('{index}'); print(open('/tmp/x').read())",
+                              limits=limits)).stdout
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        assert list(pool.map(run, range(20))) == [f"{index}\n".encode() for index in range(20)]

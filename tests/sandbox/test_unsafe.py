@@ -7,8 +7,16 @@ from pathlib import Path
 
 import pytest
 
-from ol_notebook.sandbox import Bind, Limits, Sandbox, SandboxDiskExceeded, SandboxError, SandboxSpec, SandboxTimeout
-from tests.sandbox.conftest import py
+from ol_notebook.sandbox import (
+    Bind,
+    Limits,
+    Sandbox,
+    SandboxDiskExceeded,
+    SandboxError,
+    SandboxSpec,
+    SandboxTimeout,
+)
+from tests.sandbox.helpers import py
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from ol_notebook.sandbox import Bind, Sandbox, SandboxError, SandboxSpec
-from tests.sandbox.conftest import py
+from tests.sandbox.helpers import py
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -42,7 +42,8 @@ def test_home_and_work_are_invisible(sandbox: Sandbox) -> None:
     secret.write_text("s3cret")
     try:
         assert secret.read_text() == "s3cret"  # readable on the host...
-        seen = probe(sandbox, [str(secret), str(REPO / "pyproject.toml"), "/work/shared/DESIGN.md", "/etc/shadow"])
+        paths = [str(secret), str(REPO / "pyproject.toml"), "/work/shared/DESIGN.md", "/etc/shadow"]
+        seen = probe(sandbox, paths)
     finally:
         secret.unlink()
     # ...but not inside, though the interpreter under /root/.pyenv and the venv under /work are
@@ -56,7 +57,7 @@ def test_home_and_work_are_invisible(sandbox: Sandbox) -> None:
 
 def test_system_files_that_commands_need_are_there(sandbox: Sandbox) -> None:
     paths = ["/etc/passwd", "/etc/resolv.conf", "/etc/ssl/certs/ca-certificates.crt"]
-    assert probe(sandbox, paths) == {path: hashlib.sha256(Path(path).read_bytes()).hexdigest() for path in paths}
+    assert probe(sandbox, paths) == {p: hashlib.sha256(Path(p).read_bytes()).hexdigest() for p in paths}
     result = sandbox.run(SandboxSpec(["sh", "-c", "ls /bin/sh && awk 'BEGIN { print 6 * 7 }'"], python=False))
     assert (result.returncode, result.stdout) == (0, b"/bin/sh\n42\n")
 
@@ -162,7 +163,8 @@ def test_environment_is_exactly_the_given_one(sandbox: Sandbox, monkeypatch: pyt
 
 def test_own_pid_namespace_and_hostname(sandbox: Sandbox) -> None:
     result = sandbox.run(py(
-        "import os, socket; print(sorted(int(p) for p in os.listdir('/proc') if p.isdigit()), socket.gethostname())"
+        "import os, socket\n"
+        "print(sorted(int(p) for p in os.listdir('/proc') if p.isdigit()), socket.gethostname())"
     ))
     assert result.stdout == b"[1, 2] sandbox\n"
     assert socket.gethostname() != "sandbox"
