@@ -207,14 +207,19 @@ class Puller:
             shutil.rmtree(out, ignore_errors=True)
 
     def _install_wheel(self, pin: Pin, wheel: Path, staging: Path) -> None:
+        """Install a wheel with uv, hard-linking from uv's cache (see Store: one bind for both).
+
+        No package code runs here, so the work directory's growth is not metered: the wheel's
+        declared unpacked size was checked against the disk limit, and every file is capped.
+        """
         argv = [
             uv_binary(), "pip", "install", *UV_COMMON_FLAGS, "--no-deps", "--offline", "--no-index",
             "--target", str(staging / "files"), "--cache-dir", str(self.store.uv_cache_dir),
             "--python", self.runtime.python, "--link-mode", "hardlink", "--quiet",
             *(["--compile-bytecode"] if self.compile_bytecode else []), str(wheel),
         ]
-        cache = Bind(self.store.uv_cache_dir, writable=True, count_disk=False)
-        self._run(pin, "installing", argv, [Bind(wheel), Bind(staging, writable=True), cache], network=False)
+        work = Bind(self.store.work_dir, writable=True, count_disk=False)
+        self._run(pin, "installing", argv, [Bind(wheel), work], network=False)
         (staging / "files" / ".lock").unlink(missing_ok=True)  # uv's lock on the target, not part of the package
 
     def _run(self, pin: Pin, doing: str, argv: list[str], binds: list[Bind], network: bool) -> None:

@@ -2,7 +2,9 @@
 
 One watcher thread per sandbox enforces what the kernel cannot: the wall-clock timeout and the
 disk limit (it measures the counted trees every 50 ms, or less often when a walk is slow, so
-that measuring never costs more than a fifth of a core). When the command ends, the same thread
+that measuring never costs more than a fifth of a core). It also ends a sandbox as soon as the
+pids cgroup refused a fork: a fork bomb would otherwise spin until the timeout (15 minutes for
+installs), and a command that reaches its process limit has failed anyway. When the command ends, the same thread
 makes sure nothing of it runs on, reads the cgroup counters, and removes the cgroup and the
 private /tmp, whether or not anyone ever calls `wait`.
 """
@@ -41,7 +43,7 @@ class SandboxProcess:
         self._confinement = confinement
         self._scratch = scratch
         self._meter = meter
-        self._stopped_for: str | None = None  # "timeout", "disk", "kill" (by the caller) or "error"
+        self._stopped_for: str | None = None  # "timeout", "disk", "processes", "kill" (by the caller) or "error"
         self._ended = threading.Event()
         self._evidence: Evidence | None = None
         self._ran = True
@@ -105,10 +107,11 @@ class SandboxProcess:
 
     def _supervise(self) -> None:
         popen, limits, meter = self._tree.popen, self.spec.limits, self._meter
+        watch_pids = limits.processes is not None and self._confinement.enforcement.pids_cgroup
         deadline = math.inf if limits.timeout is None else self.started + limits.timeout
         next_look = self.started + DISK_POLL
         while self._stopped_for is None:
-            until = min(deadline, next_look if meter else math.inf)
+            until = min(deadline, next_look if meter or watch_pids else math.inf)
             try:
                 popen.wait(None if until == math.inf else max(0.0, until - time.monotonic()))
                 return
@@ -117,9 +120,11 @@ class SandboxProcess:
             now = time.monotonic()
             if now >= deadline:
                 self._stop("timeout")
-            elif meter and now >= next_look:
-                if meter.growth() > (limits.disk or 0):
+            elif now >= next_look:
+                if meter and meter.growth() > (limits.disk or 0):
                     self._stop("disk")
+                elif watch_pids and self._confinement.pids_hit():
+                    self._stop("processes")
                 took = time.monotonic() - now
                 next_look = time.monotonic() + max(DISK_POLL, 4 * took)
         popen.wait()

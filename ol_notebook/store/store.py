@@ -2,10 +2,15 @@
 
     <root>/runtimes/<runtime-id>/packages/<name>==<version>/files/   what sys.path points at
     <root>/runtimes/<runtime-id>/packages/<name>==<version>/meta.json
-    <root>/runtimes/<runtime-id>/staging/   installs in progress (never visible)
     <root>/runtimes/<runtime-id>/locks/     one flock file per entry
+    <root>/work/uv-cache                    uv's cache, shared by every runtime
+    <root>/work/staging/<runtime-id>/       installs in progress (never visible)
+    <root>/downloads/                       distribution files by sha256
     <root>/roots/<name>.json                what gc must keep (lambdas, locks)
-    <root>/cache/uv, <root>/cache/downloads shared by every runtime, on the same filesystem
+
+uv hard-links installed files from its cache, and link(2) fails across mount points even
+on one filesystem, so the cache and the staging directories share one parent (`work/`)
+that an install sandbox mounts as a single writable bind.
 
 An entry appears only by renaming a finished, verified staging directory into packages/,
 so readers never see a partial install, and a crashed install leaves only staging debris
@@ -73,11 +78,12 @@ class Store:
         self.runtime_id = runtime_id
         self.runtime_dir = self.root / "runtimes" / runtime_id
         self.packages_dir = self.runtime_dir / "packages"
-        self.staging_dir = self.runtime_dir / "staging"
         self.locks_dir = self.runtime_dir / "locks"
+        self.work_dir = self.root / "work"
+        self.uv_cache_dir = self.work_dir / "uv-cache"
+        self.staging_dir = self.work_dir / "staging" / runtime_id
         self.roots_dir = self.root / "roots"
-        self.uv_cache_dir = self.root / "cache" / "uv"
-        self.downloads_dir = self.root / "cache" / "downloads"
+        self.downloads_dir = self.root / "downloads"
         for directory in (self.packages_dir, self.staging_dir, self.locks_dir, self.roots_dir,
                           self.uv_cache_dir, self.downloads_dir):
             directory.mkdir(parents=True, exist_ok=True)
