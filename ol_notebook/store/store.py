@@ -221,14 +221,13 @@ class Store:
 def _record_problems(files: Path, record: Iterable[RecordRow]) -> list[str]:
     """Files that are missing, altered, or present without being in RECORD.
 
-    Compiled bytecode is the one thing allowed beyond RECORD: the installer writes it next
-    to sources that RECORD does list.
+    Compiled bytecode is the one exception: the installer writes (or rewrites, when a wheel
+    ships its own, as numpy's does) `__pycache__/*.pyc` next to sources that RECORD lists.
     """
     problems = []
-    listed = set()
+    listed = {os.path.normpath(row.path) for row in record}
     for row in record:
-        listed.add(os.path.normpath(row.path))
-        if not row.digest:
+        if not row.digest or _is_bytecode_of_listed(os.path.normpath(row.path), listed):
             continue
         path = files / row.path
         if not path.is_file():
