@@ -71,6 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
     gc.add_argument("--delete", action="store_true", help="really delete (default: only show)")
     gc.add_argument("--keep-lock", action="append", type=Path, default=[], metavar="FILE",
                     help="also keep what this compiled requirements.txt pins (repeatable)")
+    gc.add_argument("--forget-root", action="append", default=[], metavar="NAME",
+                    help="first drop this root (made by `pull --root NAME`), so its packages can go (repeatable)")
     gc.set_defaults(run=cmd_gc)
     return parser
 
@@ -172,6 +174,8 @@ def cmd_verify(args: argparse.Namespace, service: PackageService) -> int:
 
 
 def cmd_gc(args: argparse.Namespace, service: PackageService) -> int:
+    for name in args.forget_root:
+        service.store.remove_root(name)
     keep = set()
     for path in args.keep_lock:
         keep |= {entry_key(req.name, _pinned_version(req, path)) for req in read_requirements_file(path)}

@@ -63,6 +63,10 @@ def test_verify_and_gc(run, tmp_path):
     assert "verified 3 packages: 0 corrupt" in run("verify").stdout
     assert "would remove 1 packages" in run("gc", "--keep-lock", "keep.txt").stdout
     assert "removed delta==1.0" in run("gc", "--keep-lock", "keep.txt", "--delete").stdout
+    run("pull", "zeta", "--root", "notebook-1")
+    assert "would remove 0 packages" in run("gc", "--keep-lock", "keep.txt").stdout
+    assert "there is no root named 'nope' (roots: notebook-1)" in run("gc", "--forget-root", "nope", ok=False).stderr
+    assert "removed zeta==1.0" in run("gc", "--keep-lock", "keep.txt", "--forget-root", "notebook-1", "--delete").stdout
     shutil.rmtree(next(run.store.glob("runtimes/*/packages/alpha==2.0/files/alpha")))
     out = run("verify", ok=False).stdout
     assert "CORRUPT alpha==2.0: alpha/__init__.py is missing" in out

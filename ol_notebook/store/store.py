@@ -194,7 +194,11 @@ class Store:
         os.replace(partial, path)
 
     def remove_root(self, name: str) -> None:
-        (self.roots_dir / f"{name}.json").unlink(missing_ok=True)
+        path = self.roots_dir / f"{name}.json"
+        if not path.is_file():
+            known = ", ".join(sorted(p.stem for p in self.roots_dir.glob("*.json"))) or "none"
+            raise StoreError(f"there is no root named {name!r} (roots: {known})")
+        path.unlink()
 
     def referenced(self) -> set[str]:
         """Entries of this runtime that some root needs."""
