@@ -17,6 +17,7 @@ from ol_notebook.sandbox.launch import BwrapLauncher, Launcher, Stdio, UnsafeLau
 from ol_notebook.sandbox.locate import find_bwrap
 from ol_notebook.sandbox.process import SandboxProcess
 from ol_notebook.sandbox.spec import SandboxResult, SandboxSpec
+from ol_notebook.sandbox.view import visible_binds
 
 logger = logging.getLogger(__name__)
 
@@ -89,7 +90,7 @@ class Sandbox:
             _check_unsafe_binds(spec)
         scratch = Scratch()
         if not self.unsafe:
-            scratch.make_mountpoints(spec.binds)
+            scratch.make_mountpoints(visible_binds(spec))
         confinement = None
         try:
             confinement = Confinement(spec.limits, self.enforcement)

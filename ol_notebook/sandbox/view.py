@@ -48,13 +48,17 @@ def bwrap_args(spec: SandboxSpec, scratch: Scratch) -> list[str]:
         # Host directories rather than tmpfs, so the disk watcher can measure them.
         "--bind", str(scratch.tmp), "/tmp",
         "--bind", str(scratch.shm), "/dev/shm",
-        *bind_args(Bind(Path(path)) for path in (python_paths() if spec.python else [])),
-        *bind_args(spec.binds),
+        *bind_args(visible_binds(spec)),
         # The root tmpfs and /dev would otherwise be writable, outside the counted places.
         "--remount-ro", "/dev",
         "--remount-ro", "/",
         "--chdir", spec.cwd,
     ]
+
+
+def visible_binds(spec: SandboxSpec) -> list[Bind]:
+    """Every bind the sandbox gets beyond the system view: the interpreter's, then the spec's."""
+    return [*(Bind(Path(path)) for path in (python_paths() if spec.python else [])), *spec.binds]
 
 
 def namespace_args(network: bool) -> list[str]:
