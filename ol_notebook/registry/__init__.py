@@ -1,0 +1,15 @@
+"""Lambdas on disk: code, requirements, compiled pins and settings, versioned, switched atomically."""
+
+from ol_notebook.registry.registry import LambdaVersion, Registry, RegistryError
+from ol_notebook.registry.settings import LambdaSettings
+from ol_notebook.registry.validate import InvalidLambda, validate_code, validate_name
+
+__all__ = [
+    "InvalidLambda",
+    "LambdaSettings",
+    "LambdaVersion",
+    "Registry",
+    "RegistryError",
+    "validate_code",
+    "validate_name",
+]

@@ -1,0 +1,172 @@
+"""The lambda registry on disk:
+
+    <root>/<name>/versions/<n>/handler.py        the code, exactly as deployed
+    <root>/<name>/versions/<n>/requirements.in   what the user asked for
+    <root>/<name>/versions/<n>/closure.json      what it compiled to (pins, hashes, index)
+    <root>/<name>/versions/<n>/version.json      number, time, settings
+    <root>/<name>/current -> versions/<n>        the version that serves
+
+A version directory is written under a staging name and renamed into place whole; `current`
+is a symlink replaced by rename. So a deploy that fails at any point leaves the serving
+version untouched, and readers never see half a version.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from ol_notebook.errors import OLError
+from ol_notebook.registry.settings import LambdaSettings
+from ol_notebook.registry.validate import InvalidLambda, validate_code, validate_name
+from ol_notebook.resolve import Closure
+from ol_notebook.store.locks import file_lock
+
+HISTORY = 5
+HANDLER = "handler.py"
+
+
+class RegistryError(OLError):
+    """The registry cannot do what was asked (unknown lambda or version)."""
+
+
+@dataclass(frozen=True)
+class LambdaVersion:
+    name: str
+    number: int
+    path: Path
+    requirements: str
+    closure: Closure
+    settings: LambdaSettings
+    created_at: str
+
+    @property
+    def code(self) -> str:
+        return (self.path / HANDLER).read_text(encoding="utf-8")
+
+    @property
+    def id(self) -> str:
+        """Changes whenever code, pins or settings change: the runtime starts afresh on a new id."""
+        return f"{self.name}@{self.number}"
+
+
+class Registry:
+    def __init__(self, root: Path):
+        self.root = Path(root).expanduser().resolve()
+        self.root.mkdir(parents=True, exist_ok=True)
+
+    def names(self) -> list[str]:
+        return sorted(path.name for path in self.root.iterdir() if (path / "current").is_symlink())
+
+    def current(self, name: str) -> LambdaVersion | None:
+        link = self.root / validate_name(name) / "current"
+        try:
+            return self._read(name, link.resolve(strict=True))
+        except FileNotFoundError:
+            return None
+
+    def require(self, name: str) -> LambdaVersion:
+        version = self.current(name)
+        if version is None:
+            known = ", ".join(self.names()) or "none yet"
+            raise RegistryError(f"there is no lambda named {name!r} (deployed: {known})")
+        return version
+
+    def history(self, name: str) -> list[LambdaVersion]:
+        versions = self.root / validate_name(name) / "versions"
+        if not versions.is_dir():
+            return []
+        numbers = sorted(int(path.name) for path in versions.iterdir() if path.name.isdigit())
+        return [self._read(name, versions / str(number)) for number in numbers]
+
+    def stage(
+        self, name: str, code: str, requirements: str, closure: Closure, settings: LambdaSettings
+    ) -> LambdaVersion:
+        """Write a new version whole; it does not serve until `activate`."""
+        validate_name(name)
+        validate_code(code, name)
+        home = self.root / name
+        versions = home / "versions"
+        versions.mkdir(parents=True, exist_ok=True)
+        with file_lock(home / "lock"):
+            numbers = [int(path.name) for path in versions.iterdir() if path.name.isdigit()]
+            number = max(numbers, default=0) + 1
+            staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=home))
+            try:
+                (staging / HANDLER).write_text(code, encoding="utf-8")
+                (staging / "requirements.in").write_text(requirements, encoding="utf-8")
+                closure.write_json(staging / "closure.json")
+                meta = {"number": number, "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                        "settings": settings.to_dict()}
+                (staging / "version.json").write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
+                os.chmod(staging, 0o755)
+                os.rename(staging, versions / str(number))
+            except BaseException:
+                shutil.rmtree(staging, ignore_errors=True)
+                raise
+        return self._read(name, versions / str(number))
+
+    def activate(self, version: LambdaVersion) -> None:
+        """Make `version` the one that serves, in one rename; prune history beyond HISTORY."""
+        home = self.root / version.name
+        with file_lock(home / "lock"):
+            link = home / f".current-{os.getpid()}"
+            link.unlink(missing_ok=True)
+            os.symlink(Path("versions") / str(version.number), link)
+            os.replace(link, home / "current")
+            for old in self.history(version.name)[:-HISTORY]:
+                if old.number != version.number:
+                    shutil.rmtree(old.path, ignore_errors=True)
+
+    def discard(self, version: LambdaVersion) -> None:
+        """Drop a staged version that never served (a deploy that failed after staging)."""
+        current = self.current(version.name)
+        if current is None or current.number != version.number:
+            shutil.rmtree(version.path, ignore_errors=True)
+
+    def rollback(self, name: str, number: int | None = None) -> LambdaVersion:
+        """Serve an earlier version again: the one given, else the one before the current."""
+        current = self.require(name)
+        history = self.history(name)
+        if number is None:
+            earlier = [version for version in history if version.number < current.number]
+            if not earlier:
+                raise RegistryError(f"lambda {name!r} has no version before {current.number} to roll back to")
+            target = earlier[-1]
+        else:
+            target = next((version for version in history if version.number == number), None)
+            if target is None:
+                kept = ", ".join(str(version.number) for version in history)
+                raise RegistryError(f"lambda {name!r} has no version {number} (kept: {kept})")
+        self.activate(target)
+        return target
+
+    def remove(self, name: str) -> None:
+        self.require(name)
+        home = self.root / name
+        trash = self.root / f".removed-{name}-{os.getpid()}"
+        os.rename(home, trash)
+        shutil.rmtree(trash, ignore_errors=True)
+
+    def _read(self, name: str, path: Path) -> LambdaVersion:
+        try:
+            meta = json.loads((path / "version.json").read_text(encoding="utf-8"))
+            return LambdaVersion(
+                name=name,
+                number=meta["number"],
+                path=path,
+                requirements=(path / "requirements.in").read_text(encoding="utf-8"),
+                closure=Closure.from_json((path / "closure.json").read_text(encoding="utf-8")),
+                settings=LambdaSettings.from_dict(meta["settings"]),
+                created_at=meta["created_at"],
+            )
+        except (OSError, ValueError, KeyError) as error:
+            raise RegistryError(f"lambda {name!r} version at {path} is unreadable: {error}") from error
+
+
+__all__ = ["HANDLER", "InvalidLambda", "LambdaVersion", "Registry", "RegistryError"]

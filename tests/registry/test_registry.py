@@ -1,0 +1,95 @@
+import os
+
+import pytest
+
+from ol_notebook.registry import InvalidLambda, LambdaSettings, Registry, RegistryError
+from ol_notebook.resolve import Artifact, Closure, Pin
+
+CLOSURE = Closure(
+    requirements=("alpha==1.0",),
+    pins=(Pin("alpha", "1.0", "http://index/simple/", wheels=(Artifact("alpha-1.0-py3-none-any.whl", "u", "0" * 64),))
+          ,),
+    runtime_id="cp311-cp311-linux_x86_64",
+    python_version="3.11.7",
+    index="http://index/simple/",
+)
+
+
+def _deploy(registry: Registry, code: str, name: str = "scraper", **settings):
+    version = registry.stage(name, code, "alpha==1.0\n", CLOSURE, LambdaSettings(**settings))
+    registry.activate(version)
+    return version
+
+
+def test_stage_does_not_serve_until_activated(tmp_path):
+    registry = Registry(tmp_path)
+    version = registry.stage("scraper", "def f(event):\n    return 1\n", "alpha==1.0\n", CLOSURE, LambdaSettings())
+    assert registry.current("scraper") is None and registry.names() == []
+    registry.activate(version)
+    current = registry.require("scraper")
+    assert (current.number, current.code, current.requirements) == (1, "def f(event):\n    return 1\n", "alpha==1.0\n")
+    assert current.closure == CLOSURE and current.settings == LambdaSettings()
+    assert registry.names() == ["scraper"] and current.id == "scraper@1"
+
+
+def test_versions_history_and_rollback(tmp_path):
+    registry = Registry(tmp_path)
+    for n in range(1, 4):
+        _deploy(registry, f"def f(event):\n    return {n}\n", timeout=float(n))
+    assert registry.require("scraper").number == 3
+    assert registry.rollback("scraper").number == 2
+    assert registry.require("scraper").settings.timeout == 2.0
+    assert registry.rollback("scraper", 3).number == 3
+    with pytest.raises(RegistryError, match=r"has no version 9 \(kept: 1, 2, 3\)"):
+        registry.rollback("scraper", 9)
+
+
+def test_history_is_pruned_but_never_the_current(tmp_path):
+    registry = Registry(tmp_path)
+    for n in range(1, 9):
+        _deploy(registry, f"def f(e): return {n}\n")
+    assert [v.number for v in registry.history("scraper")] == [4, 5, 6, 7, 8]
+
+
+def test_invalid_code_stores_nothing(tmp_path):
+    registry = Registry(tmp_path)
+    _deploy(registry, "def f(e): return 1\n")
+    with pytest.raises(InvalidLambda, match="syntax error at line 1"):
+        registry.stage("scraper", "def f(:\n", "", CLOSURE, LambdaSettings())
+    assert [v.number for v in registry.history("scraper")] == [1]
+    assert sorted(os.listdir(tmp_path / "scraper")) == ["current", "lock", "versions"]
+
+
+def test_a_failure_while_writing_leaves_the_current_version_alone(tmp_path):
+    registry = Registry(tmp_path)
+    _deploy(registry, "def f(e): return 1\n")
+    broken = Closure(CLOSURE.requirements, CLOSURE.pins, CLOSURE.runtime_id, CLOSURE.python_version, index=object())
+    with pytest.raises(TypeError):
+        registry.stage("scraper", "def f(e): return 2\n", "", broken, LambdaSettings())
+    assert registry.require("scraper").code == "def f(e): return 1\n"
+    assert sorted(os.listdir(tmp_path / "scraper")) == ["current", "lock", "versions"]
+
+
+def test_discard_drops_a_staged_version_but_not_the_current(tmp_path):
+    registry = Registry(tmp_path)
+    first = _deploy(registry, "def f(e): return 1\n")
+    second = registry.stage("scraper", "def f(e): return 2\n", "", CLOSURE, LambdaSettings())
+    registry.discard(second)
+    registry.discard(first)
+    assert [v.number for v in registry.history("scraper")] == [1]
+
+
+def test_remove_and_unknown_names(tmp_path):
+    registry = Registry(tmp_path)
+    _deploy(registry, "def f(e): return 1\n", name="a")
+    registry.remove("a")
+    assert registry.names() == [] and not (tmp_path / "a").exists()
+    with pytest.raises(RegistryError, match=r"there is no lambda named 'a' \(deployed: none yet\)"):
+        registry.require("a")
+    with pytest.raises(InvalidLambda):
+        registry.current("../etc")
+
+
+def test_unknown_settings_are_refused():
+    with pytest.raises(ValueError, match="unknown lambda settings: colour"):
+        LambdaSettings.from_dict({"colour": "red"})
