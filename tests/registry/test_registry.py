@@ -5,10 +5,10 @@ import pytest
 from ol_notebook.registry import InvalidLambda, LambdaSettings, Registry, RegistryError
 from ol_notebook.resolve import Artifact, Closure, Pin
 
+WHEEL = Artifact("alpha-1.0-py3-none-any.whl", "u", "0" * 64)
 CLOSURE = Closure(
     requirements=("alpha==1.0",),
-    pins=(Pin("alpha", "1.0", "http://index/simple/", wheels=(Artifact("alpha-1.0-py3-none-any.whl", "u", "0" * 64),))
-          ,),
+    pins=(Pin("alpha", "1.0", "http://index/simple/", wheels=(WHEEL,)),),
     runtime_id="cp311-cp311-linux_x86_64",
     python_version="3.11.7",
     index="http://index/simple/",
