@@ -23,6 +23,7 @@ test: setup
 
 bench: setup
 	$(BIN)/python bench/pull.py
+	$(BIN)/python bench/invoke.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import sys
 from collections.abc import Sequence
 from dataclasses import asdict, replace
 from pathlib import Path
 
+from ol_notebook.cli_lambdas import add_lambda_commands
 from ol_notebook.errors import OLError
 from ol_notebook.index import IndexConfig
 from ol_notebook.packages import PackageService
-from ol_notebook.progress import ProgressPrinter, format_size
+from ol_notebook.progress import ProgressPrinter
 from ol_notebook.resolve import Closure, parse_requirements, read_requirements_file
 from ol_notebook.settings import Settings
+from ol_notebook.sizes import format_size, parse_size
 from ol_notebook.store import entry_key
+from ol_notebook.worker import Worker
 
 EPILOG = """environment variables: OL_NOTEBOOK_STORE, OL_NOTEBOOK_INDEX_URL, OL_NOTEBOOK_MIRROR,
 OL_NOTEBOOK_BWRAP, OL_NOTEBOOK_UNSAFE_NO_SANDBOX=1 (the options below override them)"""
@@ -29,6 +33,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--store", type=Path, help="store directory (default: $OL_NOTEBOOK_STORE or "
                         "~/.local/share/ol-notebook/store)")
+    parser.add_argument("--lambdas", type=Path, help="lambda registry directory (default: $OL_NOTEBOOK_LAMBDAS or "
+                        "~/.local/share/ol-notebook/lambdas)")
     source = parser.add_mutually_exclusive_group()
     source.add_argument("--index-url", help="package index to use instead of PyPI (PEP 503 simple URL)")
     source.add_argument("--mirror", help="private mirror: a URL, or a directory (bandersnatch web/simple "
@@ -56,8 +62,8 @@ def build_parser() -> argparse.ArgumentParser:
     pull.add_argument("--root", help="keep these packages on `gc` under this name")
     pull.add_argument("--jobs", type=int, help="installs at once (default: 2 x cores, 2 to 8)")
     pull.add_argument("--timeout", type=float, help="seconds per install (default 900)")
-    pull.add_argument("--memory", type=_size, help="memory per install, e.g. 2G (default 4G)")
-    pull.add_argument("--disk", type=_size, help="disk per install, e.g. 500M (default 8G)")
+    pull.add_argument("--memory", type=parse_size, help="memory per install, e.g. 2G (default 4G)")
+    pull.add_argument("--disk", type=parse_size, help="disk per install, e.g. 500M (default 8G)")
     pull.set_defaults(run=cmd_pull)
 
     packages = commands.add_parser("packages", help="list the store's packages")
@@ -74,13 +80,17 @@ def build_parser() -> argparse.ArgumentParser:
     gc.add_argument("--forget-root", action="append", default=[], metavar="NAME",
                     help="first drop this root (made by `pull --root NAME`), so its packages can go (repeatable)")
     gc.set_defaults(run=cmd_gc)
+    add_lambda_commands(commands)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return args.run(args, PackageService(_settings(args)))
+        settings = _settings(args)
+        if getattr(args, "lambda_command", False):
+            return asyncio.run(_with_worker(args, settings))
+        return args.run(args, PackageService(settings))
     except OLError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
@@ -89,11 +99,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
+async def _with_worker(args: argparse.Namespace, settings: Settings) -> int:
+    worker = Worker(settings)
+    try:
+        return await args.run(args, worker)
+    finally:
+        await worker.close()
+
+
 def _settings(args: argparse.Namespace) -> Settings:
     settings = Settings()
     changes: dict = {}
     if args.store:
         changes["store_dir"] = args.store
+    if args.lambdas:
+        changes["registry_dir"] = args.lambdas
     if args.index_url or args.mirror:
         changes["index"] = IndexConfig.from_options(args.index_url, args.mirror)
     if args.bwrap:
@@ -194,16 +214,6 @@ def _pinned_version(requirement, path: Path) -> str:
         raise OLError(f"{path}: {requirement} is not pinned with ==; give a compiled requirements.txt")
     return specifiers[0].version
 
-
-def _size(text: str) -> int:
-    units = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
-    number, unit = text.upper().rstrip("IB"), ""
-    if number and number[-1] in units:
-        number, unit = number[:-1], number[-1]
-    try:
-        return int(float(number) * units[unit])
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a size like 500M or 2G") from None
 
 
 if __name__ == "__main__":

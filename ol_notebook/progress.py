@@ -5,16 +5,7 @@ from __future__ import annotations
 from typing import TextIO
 
 from ol_notebook.puller import PullEvent
-
-
-def format_size(size: int | None) -> str:
-    if size is None:
-        return "?"
-    for unit in ("B", "KB", "MB", "GB"):
-        if size < 1024 or unit == "GB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    raise AssertionError("unreachable")
+from ol_notebook.sizes import format_size
 
 
 class ProgressPrinter:

@@ -17,17 +17,26 @@ from ol_notebook.sandbox import Limits
 RESOLVE_LIMITS = Limits(timeout=600.0, memory=4 << 30, processes=512, disk=4 << 30)
 
 
-def default_store_dir() -> Path:
-    """`$OL_NOTEBOOK_STORE`, else the XDG data directory."""
-    if explicit := os.environ.get("OL_NOTEBOOK_STORE"):
+def _data_dir(variable: str, leaf: str) -> Path:
+    """`$variable`, else `leaf` in the XDG data directory."""
+    if explicit := os.environ.get(variable):
         return Path(explicit)
     data_home = os.environ.get("XDG_DATA_HOME") or os.path.expanduser("~/.local/share")
-    return Path(data_home) / "ol-notebook" / "store"
+    return Path(data_home) / "ol-notebook" / leaf
+
+
+def default_store_dir() -> Path:
+    return _data_dir("OL_NOTEBOOK_STORE", "store")
+
+
+def default_registry_dir() -> Path:
+    return _data_dir("OL_NOTEBOOK_LAMBDAS", "lambdas")
 
 
 @dataclass(frozen=True)
 class Settings:
     store_dir: Path = field(default_factory=default_store_dir)
+    registry_dir: Path = field(default_factory=default_registry_dir)
     index: IndexConfig = field(
         default_factory=lambda: IndexConfig.from_options(
             os.environ.get("OL_NOTEBOOK_INDEX_URL"), os.environ.get("OL_NOTEBOOK_MIRROR")

@@ -16,8 +16,9 @@ CLI = str(Path(sys.executable).with_name("ol-notebook"))
 def run(tmp_path, local_index):
     store = tmp_path / "store"
 
-    def run(*args: str, ok: bool = True) -> subprocess.CompletedProcess:
-        env = {**os.environ, "OL_NOTEBOOK_STORE": str(store), "OL_NOTEBOOK_INDEX_URL": local_index.url}
+    def run(*args: str, ok: bool = True, env: dict | None = None) -> subprocess.CompletedProcess:
+        env = {**os.environ, "OL_NOTEBOOK_STORE": str(store), "OL_NOTEBOOK_INDEX_URL": local_index.url,
+               "OL_NOTEBOOK_LAMBDAS": str(tmp_path / "lambdas"), **(env or {})}
         result = subprocess.run([CLI, *args], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120)
         assert (result.returncode == 0) == ok, result.stdout + result.stderr
         return result
@@ -70,3 +71,20 @@ def test_verify_and_gc(run, tmp_path):
     shutil.rmtree(next(run.store.glob("runtimes/*/packages/alpha==2.0/files/alpha")))
     out = run("verify", ok=False).stdout
     assert "CORRUPT alpha==2.0: alpha/__init__.py is missing" in out
+
+
+def test_lambda_commands(run, tmp_path):
+    (tmp_path / "handler.py").write_text("import alpha\n\ndef f(event):\n    print('got', event)\n"
+                                         "    return {'alpha': alpha.__version__, 'x': event['x']}\n")
+    env = {"OL_NOTEBOOK_LAMBDAS": str(tmp_path / "lambdas")}
+    assert "deployed scraper version 1 (alpha==1.1)" in run("deploy", "scraper", "handler.py", "--requirements",
+                                                             "alpha==1.1", env=env).stdout
+    invoked = run("invoke", "scraper", '{"x": 5}', env=env)
+    assert json.loads(invoked.stdout) == {"alpha": "1.1", "x": 5} and "got {'x': 5}" in invoked.stderr
+    assert "error: there is no lambda named 'nope'" in run("invoke", "nope", env=env, ok=False).stderr
+    assert "KeyError" in run("invoke", "scraper", "{}", env=env, ok=False).stderr
+    assert run("lambdas", env=env).stdout.startswith("scraper")
+    logs = run("logs", "scraper", env=env).stdout
+    assert "ok" in logs and "| got {'x': 5}" in logs and "ERROR" in logs
+    assert "removed scraper" in run("rm", "scraper", env=env).stdout
+    assert "0 lambdas" in run("lambdas", env=env).stderr

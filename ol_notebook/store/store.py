@@ -89,6 +89,10 @@ class Store:
             directory.mkdir(parents=True, exist_ok=True)
 
     # Reading
+    def files_dir(self, key: str) -> Path:
+        """Where an entry's files are (or will be): what a lambda's sys.path lists."""
+        return self.packages_dir / key / "files"
+
     def has(self, key: str) -> bool:
         return (self.packages_dir / key).is_dir()
 

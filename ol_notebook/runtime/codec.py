@@ -1,0 +1,55 @@
+"""Events to frames and reply frames to results or errors, on the host."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from ol_notebook.runtime.errors import (
+    EventTooLarge,
+    InvalidEvent,
+    LambdaCrashed,
+    LambdaError,
+    LambdaRuntimeError,
+    ResultNotSerializable,
+    ResultTooLarge,
+)
+from ol_notebook.runtime.inside.frames import NOT_SERIALIZABLE, OK, RAISED, TOO_LARGE, pack
+from ol_notebook.runtime.spec import Invocation, LambdaSpec
+
+# Strict JSON (no NaN), compact; built once: json.dumps with options builds an encoder per call.
+_encode = json.JSONEncoder(allow_nan=False, separators=(",", ":")).encode
+
+
+def encode_event(spec: LambdaSpec, event: Any) -> bytes:
+    """The event frame, or InvalidEvent / EventTooLarge before anything is sent."""
+    try:
+        payload = _encode(event).encode()
+    except (TypeError, ValueError, RecursionError) as error:
+        raise InvalidEvent(spec.name, str(error)) from None
+    if len(payload) > spec.max_event_bytes:
+        raise EventTooLarge(spec.name, len(payload), spec.max_event_bytes)
+    return pack(payload)
+
+
+def decode_reply(spec: LambdaSpec, payload: bytes, duration: float, cold: bool) -> Invocation:
+    """The Invocation of a reply frame, or the error it reports."""
+    try:
+        kind, body, stdout, stderr = json.loads(payload)
+        if kind == OK:
+            return Invocation(body, stdout, stderr, duration, cold)
+        error = _error(spec, kind, body, stdout, stderr)
+    except (ValueError, TypeError):  # the handler can write to its socket: never trust a reply's shape
+        error = LambdaCrashed(spec.name, "sent a reply the runtime cannot read: its worker is damaged")
+    raise error
+
+
+def _error(spec: LambdaSpec, kind: int, body: Any, stdout: str, stderr: str) -> LambdaRuntimeError:
+    if kind == RAISED:
+        type_name, message, traceback = body
+        return LambdaError(spec.name, type_name, message, traceback, stdout=stdout, stderr=stderr)
+    if kind == NOT_SERIALIZABLE:
+        return ResultNotSerializable(spec.name, str(body))
+    if kind == TOO_LARGE:
+        return ResultTooLarge(spec.name, int(body), spec.max_result_bytes)
+    raise ValueError(kind)

@@ -1,0 +1,84 @@
+"""Why an invocation failed. Every message names the lambda and, where there is one, the knob to turn."""
+
+from __future__ import annotations
+
+from ol_notebook.errors import OLError
+from ol_notebook.sandbox.errors import human_bytes
+
+
+class LambdaRuntimeError(OLError):
+    """An invocation of `lambda_name` did not produce a result."""
+
+    def __init__(self, lambda_name: str, message: str):
+        self.lambda_name = lambda_name
+        super().__init__(f"lambda {lambda_name!r} {message}")
+
+
+class LambdaError(LambdaRuntimeError):
+    """The handler raised: its exception's type, message and traceback, and what it printed."""
+
+    def __init__(self, lambda_name: str, type: str, message: str, traceback: str, stdout: str = "",
+                 stderr: str = ""):
+        self.type, self.message, self.traceback = type, message, traceback
+        self.stdout, self.stderr = stdout, stderr
+        super().__init__(lambda_name, f"raised {type}: {message}" if message else f"raised {type}")
+
+
+class LambdaStartError(LambdaRuntimeError):
+    """The sandbox could not start, or importing handler.py failed (then `traceback` says where)."""
+
+    def __init__(self, lambda_name: str, reason: str, traceback: str = ""):
+        self.reason, self.traceback = reason, traceback
+        super().__init__(lambda_name, f"could not start: {reason}")
+
+
+class LambdaTimeout(LambdaRuntimeError):
+    def __init__(self, lambda_name: str, timeout: float):
+        self.timeout = timeout
+        super().__init__(lambda_name, f"ran longer than its timeout of {timeout:g} s; its worker was killed "
+                                      "(raise the lambda's timeout if it legitimately needs more)")
+
+
+class LambdaCrashed(LambdaRuntimeError):
+    """The worker (or the whole sandbox) died during the call: a segfault, os._exit, a limit."""
+
+
+class LambdaStopped(LambdaRuntimeError):
+    """The lambda was stopped (removed, rolled back, or the engine closed) while the call waited or ran."""
+
+    def __init__(self, lambda_name: str):
+        super().__init__(lambda_name, "was stopped before the call finished")
+
+
+class LambdaBusy(LambdaRuntimeError):
+    """All instances are busy and the queue is full: retry later, like OpenLambda's 429."""
+
+    def __init__(self, lambda_name: str, instances: int, queue: int):
+        super().__init__(lambda_name, f"is busy: {instances} instances are running and {queue} invocations are "
+                                      "queued; retry later, or raise its instances or queue")
+
+
+class InvalidEvent(LambdaRuntimeError):
+    def __init__(self, lambda_name: str, reason: str):
+        super().__init__(lambda_name, f"cannot take this event: events are JSON values, and {reason}")
+
+
+class EventTooLarge(LambdaRuntimeError):
+    def __init__(self, lambda_name: str, size: int, limit: int):
+        self.size, self.limit = size, limit
+        super().__init__(lambda_name, f"refused an event of {human_bytes(size)} as JSON: the limit is "
+                                      f"{human_bytes(limit)} (max_event_bytes)")
+
+
+class ResultTooLarge(LambdaRuntimeError):
+    def __init__(self, lambda_name: str, size: int, limit: int):
+        self.size, self.limit = size, limit
+        super().__init__(lambda_name, f"returned a result of {human_bytes(size)} as JSON: the limit is "
+                                      f"{human_bytes(limit)} (max_result_bytes)")
+
+
+class ResultNotSerializable(LambdaRuntimeError):
+    def __init__(self, lambda_name: str, what: str):
+        self.what = what
+        super().__init__(lambda_name, f"returned a result that is not a JSON value: {what}. Return dicts, lists, "
+                                      "strings, numbers, booleans or None")

@@ -1,0 +1,228 @@
+"""The sandbox of one lambda version and its workers.
+
+Callers get an idle worker (the most recently used: its pages are warm), else a new one forked
+from the zygote while fewer than `instances` exist, else a place in a queue of at most `queue`,
+else LambdaBusy. A worker killed for its timeout, or dead of a crash, is replaced so that the
+lambda stays warm. Idle workers are reaped after `idle_timeout`, and the sandbox with the last
+one. A retired pool (its lambda changed) serves the calls it already took, then stops.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import time
+from collections import deque
+from collections.abc import Callable
+
+from ol_notebook.runtime.codec import decode_reply
+from ol_notebook.runtime.errors import LambdaBusy, LambdaCrashed, LambdaRuntimeError, LambdaStopped, LambdaTimeout
+from ol_notebook.runtime.inside.frames import reply_limit
+from ol_notebook.runtime.launcher import Launcher
+from ol_notebook.runtime.spec import Invocation, LambdaSpec
+from ol_notebook.runtime.worker import Worker
+from ol_notebook.runtime.zygote import Zygote
+from ol_notebook.sandbox.errors import human_bytes
+
+
+class Pool:
+    def __init__(self, spec: LambdaSpec, launcher: Launcher, on_stopped: Callable[[Pool], None]):
+        self.spec = spec
+        self.failure: LambdaRuntimeError | None = None  # once set, the pool takes no more calls
+        self._on_stopped = on_stopped
+        self._loop = asyncio.get_running_loop()
+        self._reply_limit = reply_limit(spec.max_result_bytes)
+        self._workers: dict[int, Worker] = {}
+        self._idle: list[Worker] = []
+        self._waiters: deque[asyncio.Future[Worker]] = deque()
+        self._starting = 0
+        self._retired = False
+        self._reaper: asyncio.TimerHandle | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._zygote = Zygote(spec, launcher, self)
+
+    def accepts(self, spec: LambdaSpec) -> bool:
+        return self.failure is None and (spec is self.spec or spec == self.spec)
+
+    @property
+    def warm(self) -> bool:
+        return self.failure is None and self._zygote.warm
+
+    @property
+    def instances(self) -> int:
+        return len(self._workers)
+
+    async def invoke(self, frame: bytes, started: float) -> Invocation:
+        worker = self._idle.pop() if self._idle else await self._acquire()
+        cold = not worker.served
+        payload = await worker.call(frame, self.spec.timeout)
+        return decode_reply(self.spec, payload, time.perf_counter() - started, cold)
+
+    def retire(self) -> None:
+        """Its lambda changed: finish what was taken, then stop."""
+        self._retired = True
+        self._stop_if_done()
+
+    async def stop(self) -> None:
+        """Stop now: calls waiting or running fail with LambdaStopped."""
+        self._fail(LambdaStopped(self.spec.name))
+        await self._zygote.finished
+
+    async def _acquire(self) -> Worker:
+        if self.failure is not None:
+            raise self.failure
+        if len(self._workers) + self._starting < self.spec.instances:
+            self._grow()
+        elif len(self._waiters) - self._starting >= self.spec.queue:
+            raise LambdaBusy(self.spec.name, self.spec.instances, self.spec.queue)
+        waiter: asyncio.Future[Worker] = self._loop.create_future()
+        self._waiters.append(waiter)
+        try:
+            return await waiter
+        except asyncio.CancelledError:
+            if waiter.done() and not waiter.cancelled():  # handed a worker just as the caller left
+                self.release(waiter.result())
+            else:
+                with contextlib.suppress(ValueError):
+                    self._waiters.remove(waiter)
+            raise
+
+    def _grow(self) -> None:
+        self._starting += 1
+        task = self._loop.create_task(self._add_worker())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _add_worker(self) -> None:
+        try:
+            pid, sock = await self._zygote.fork()
+            worker = await Worker.connect(pid, sock, self, self._reply_limit)
+        except LambdaRuntimeError as error:
+            self._fail(error)
+            return
+        except OSError as error:
+            self._fail(LambdaCrashed(self.spec.name, f"could not reach a new worker: {error}"))
+            return
+        finally:
+            self._starting -= 1
+        if worker.closed:  # a crash loop at fork time would otherwise fork forever
+            self._fail(LambdaCrashed(self.spec.name, "lost a new worker before its first call"))
+        if self.failure is not None:
+            worker.close()
+            return
+        self._workers[pid] = worker
+        self.release(worker)
+
+    # Events from workers (see worker.WorkerEvents).
+
+    def release(self, worker: Worker) -> None:
+        """A worker is free: to the longest waiting caller, else idle."""
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(worker)
+                return
+        worker.idle_since = self._loop.time()
+        self._idle.append(worker)
+        if self._reaper is None:
+            self._reaper = self._loop.call_at(worker.idle_since + self.spec.idle_timeout, self._reap)
+        if self._retired:
+            self._stop_if_done()
+
+    def timed_out(self, worker: Worker) -> None:
+        worker.fail(LambdaTimeout(self.spec.name, self.spec.timeout))
+        self._drop(worker)
+        self._replace(worker)
+
+    def misbehaved(self, worker: Worker, what: str) -> None:
+        worker.fail(LambdaCrashed(self.spec.name, f"has a worker that broke the runtime's protocol ({what}); "
+                                                  "it was killed"))
+        self._drop(worker)
+        self._replace(worker)
+
+    def worker_closed(self, worker: Worker) -> None:
+        if self._workers.get(worker.pid) is not worker or worker.busy:
+            return  # dropped already, or its exit report (with the status) or its timeout will end the call
+        self._drop(worker)
+        self._replace(worker)
+
+    # Events from the zygote (see zygote.ZygoteEvents).
+
+    def worker_exited(self, pid: int, status: int) -> None:
+        worker = self._workers.get(pid)
+        if worker is None:
+            return
+        worker.fail(LambdaCrashed(self.spec.name, self._exit_reason(status)))
+        self._drop(worker)
+        self._replace(worker)
+
+    def ended(self, error: LambdaRuntimeError) -> None:
+        self._fail(error)
+        self._on_stopped(self)
+
+    def _exit_reason(self, status: int) -> str:
+        if status >= 0:
+            return f"has a worker that exited with status {status} during the call"
+        name = signal.Signals(-status).name if -status in signal.valid_signals() else f"signal {-status}"
+        reason = f"has a worker that was killed by {name} during the call"
+        if -status == signal.SIGKILL and self.spec.memory is not None:
+            # We did not send it (our kills fail the call first): the kernel's OOM killer is the usual sender.
+            reason += (f", most likely by the out-of-memory killer at the lambda's memory limit of "
+                       f"{human_bytes(self.spec.memory)}")
+        return reason
+
+    def _drop(self, worker: Worker) -> None:
+        """Forget a worker and make sure it is gone."""
+        if self._workers.get(worker.pid) is worker:
+            del self._workers[worker.pid]
+            self._zygote.kill_worker(worker.pid)
+        with contextlib.suppress(ValueError):
+            self._idle.remove(worker)
+        worker.close()
+
+    def _replace(self, lost: Worker) -> None:
+        """After a worker was lost: fork for callers no worker is on its way to, and keep one warm
+        unless the lost one never served (workers that die unasked must not make a fork loop)."""
+        if self.failure is not None:
+            return
+        if self._retired:
+            self._stop_if_done()
+            return
+        room = self.spec.instances - len(self._workers) - self._starting
+        keep_warm = lost.served and not self._workers and not self._starting
+        for _ in range(min(room, max(len(self._waiters) - self._starting, int(keep_warm)))):
+            self._grow()
+
+    def _reap(self) -> None:
+        self._reaper = None
+        now = self._loop.time()
+        for worker in [w for w in self._idle if now - w.idle_since >= self.spec.idle_timeout]:
+            self._drop(worker)
+        if not self._workers and not self._starting and not self._waiters:
+            self._fail(LambdaStopped(self.spec.name))  # idle all along: back to cold
+        elif self._idle:
+            self._reaper = self._loop.call_at(min(w.idle_since for w in self._idle) + self.spec.idle_timeout,
+                                              self._reap)
+
+    def _stop_if_done(self) -> None:
+        if len(self._idle) == len(self._workers) and not self._starting and not self._waiters:
+            self._fail(LambdaStopped(self.spec.name))
+
+    def _fail(self, error: LambdaRuntimeError) -> None:
+        """Take no more calls, fail those waiting or running with `error`, end the sandbox."""
+        if self.failure is not None:
+            return
+        self.failure = error
+        if self._reaper is not None:
+            self._reaper.cancel()
+        for waiter in self._waiters:
+            if not waiter.done():
+                waiter.set_exception(error)
+        self._waiters.clear()
+        for worker in self._workers.values():
+            worker.fail(error)
+            worker.close()
+        self._workers.clear()
+        self._idle.clear()
+        self._zygote.kill(error)

@@ -1,0 +1,89 @@
+"""What a lambda version is and what one invocation returns: plain values callers build freely."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ol_notebook.errors import OLError
+from ol_notebook.index.runtime import Runtime
+
+
+class LambdaSpecError(OLError):
+    """A LambdaSpec that cannot work, caught before any sandbox starts."""
+
+
+@functools.cache
+def default_python() -> str:
+    """The running interpreter by its real path: the one the store's packages were built for."""
+    return Runtime.current().python
+
+
+@dataclass(frozen=True)
+class LambdaSpec:
+    """One version of one lambda and its bounds.
+
+    version: changes whenever code or pins change; any change of the spec starts a fresh sandbox.
+    code_dir: holds handler.py defining f(event); bound read-only at /handler (also the cwd).
+    packages: ("NAME==VERSION", host files dir) in sys.path order, bound at /packages/NAME==VERSION/files.
+    python: an interpreter the sandbox shows, i.e. the running one (the default).
+    timeout: wall-clock seconds per invocation, and for importing the handler.
+    memory, processes, disk: for the whole sandbox (zygote and every worker); disk bounds the
+        private /tmp and the size of any one file, captured output included.
+    instances: workers serving at once; queue: invocations that may wait beyond those.
+    idle_timeout: seconds a worker stays idle before it is reaped; the sandbox goes with the last.
+    """
+
+    name: str
+    version: str
+    code_dir: Path
+    packages: tuple[tuple[str, Path], ...] = ()
+    python: str = field(default_factory=default_python)
+    timeout: float = 30.0
+    memory: int | None = 512 << 20
+    processes: int | None = 64
+    disk: int | None = 256 << 20
+    network: bool = True
+    env: Mapping[str, str] = field(default_factory=dict)
+    instances: int = 4
+    queue: int = 64
+    idle_timeout: float = 300.0
+    max_event_bytes: int = 6 << 20
+    max_result_bytes: int = 6 << 20
+
+    def __post_init__(self) -> None:
+        problems = [
+            *(["name is empty"] if not self.name else []),
+            *(f"{field_name} must be positive" for field_name in
+              ("timeout", "instances", "idle_timeout", "max_event_bytes", "max_result_bytes")
+              if not getattr(self, field_name) > 0),
+            *(["queue must not be negative"] if self.queue < 0 else []),
+            *(f"package key {key!r} is not NAME==VERSION" for key, _ in self.packages if not _is_key(key)),
+            *(["a package key appears twice"] if len({key for key, _ in self.packages}) < len(self.packages) else []),
+        ]
+        # The zygote and every worker are processes of the sandbox, and bwrap's pid 1 is not ours.
+        if self.processes is not None and self.processes < self.instances + 1:
+            problems.append(f"processes={self.processes} leaves no room for {self.instances} instances and the zygote")
+        if problems:
+            raise LambdaSpecError(f"lambda {self.name!r}: " + "; ".join(problems))
+
+
+def _is_key(key: str) -> bool:
+    name, separator, version = key.partition("==")
+    return bool(separator and name and version) and "/" not in key and not key.startswith(".")
+
+
+@dataclass(frozen=True, slots=True)
+class Invocation:
+    """A result and how it came about. duration: seconds from the call to the reply, as the
+    caller saw it (queueing and a cold start included). cold: the worker that served it had
+    served nothing before (a new sandbox, or a worker just forked)."""
+
+    value: Any
+    stdout: str
+    stderr: str
+    duration: float
+    cold: bool

@@ -1,0 +1,200 @@
+"""The host's end of one lambda sandbox: starts it, asks its zygote for workers and kills,
+hears of worker exits, and finds out why the sandbox ended.
+
+The zygote imported the user's module, so its messages are checked like any untrusted input:
+one that breaks the protocol ends the sandbox. The end of the sandbox is noticed by the end of
+the control socket (no thread waits on it), then judged by the sandbox layer: a limit crossed,
+bwrap failing, or our own kill.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import socket
+import tempfile
+from collections import deque
+from typing import Protocol
+
+from ol_notebook.runtime.bootstrap import sandbox_spec
+from ol_notebook.runtime.errors import LambdaCrashed, LambdaRuntimeError, LambdaStartError
+from ol_notebook.runtime.inside.frames import ProtocolError, recv_message, send_message
+from ol_notebook.runtime.launcher import Launcher
+from ol_notebook.runtime.spec import LambdaSpec
+from ol_notebook.sandbox import SandboxError, SandboxLimitError, SandboxProcess
+from ol_notebook.sandbox.errors import short_command
+
+OUTPUT_TAIL = 4096  # of what the sandbox printed outside any call, shown when it fails to start
+
+
+class ZygoteEvents(Protocol):
+    def worker_exited(self, pid: int, status: int) -> None: ...
+
+    def ended(self, error: LambdaRuntimeError) -> None: ...
+
+
+class Zygote:
+    """`ready` resolves once the handler is imported (or fails with LambdaStartError);
+    `finished` once the sandbox is gone and cleaned up, after `events.ended` was told why."""
+
+    def __init__(self, spec: LambdaSpec, launcher: Launcher, events: ZygoteEvents):
+        self.spec = spec
+        self._events = events
+        self._loop = asyncio.get_running_loop()
+        self._control, self._inside = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        self._control.setblocking(False)
+        # What the sandbox prints outside calls: a file never blocks the writer. Closed in _end.
+        self._output = tempfile.TemporaryFile(prefix="ol-lambda-")  # noqa: SIM115
+        self._process: SandboxProcess | None = None
+        self._forks: deque[asyncio.Future[int]] = deque()
+        self._killed_for: LambdaRuntimeError | None = None
+        self._start_timer: asyncio.TimerHandle | None = None
+        self.ready: asyncio.Future[None] = self._loop.create_future()
+        self.finished: asyncio.Future[None] = self._loop.create_future()
+        self._task = self._loop.create_task(self._start(launcher))
+
+    @property
+    def warm(self) -> bool:
+        return self.ready.done() and self.ready.exception() is None and not self.finished.done()
+
+    async def fork(self) -> tuple[int, socket.socket]:
+        """A new worker: its pid in the sandbox and the host's end of its socket."""
+        await self.ready
+        ours, theirs = socket.socketpair()
+        try:
+            try:
+                send_message(self._control, {"op": "fork"}, [theirs.fileno()])
+            except OSError as error:
+                raise LambdaCrashed(self.spec.name, f"lost its zygote: {error}") from None
+            finally:
+                theirs.close()
+            future: asyncio.Future[int] = self._loop.create_future()
+            self._forks.append(future)
+            return await future, ours
+        except BaseException:
+            ours.close()
+            raise
+
+    def kill_worker(self, pid: int) -> None:
+        """Ask the zygote to SIGKILL a worker and whatever it started; its exit is reported."""
+        with contextlib.suppress(OSError):  # the zygote is gone already: so is the worker
+            send_message(self._control, {"op": "kill", "pid": pid})
+
+    def kill(self, error: LambdaRuntimeError) -> None:
+        """End the sandbox; `error` is what `ended` reports (the first reason given counts)."""
+        if self._killed_for is None:
+            self._killed_for = error
+        if self._process is not None:
+            self._process.kill()
+
+    async def _start(self, launcher: Launcher) -> None:
+        try:
+            spec = sandbox_spec(self.spec, self._inside.fileno())
+            self._process = await launcher.start(spec, [self._inside.fileno()], self._output)
+        except Exception as error:  # SandboxError, or a spec the sandbox refused
+            self._end(self._killed_for or LambdaStartError(self.spec.name, f"its sandbox did not start: {error}"))
+            return
+        finally:
+            self._inside.close()
+        if self._killed_for is not None:
+            self._process.kill()
+        self._loop.add_reader(self._control.fileno(), self._readable)
+        self._start_timer = self._loop.call_later(self.spec.timeout, self._import_timed_out)
+
+    def _import_timed_out(self) -> None:
+        self.kill(LambdaStartError(self.spec.name, f"did not finish importing handler.py within its timeout of "
+                                                   f"{self.spec.timeout:g} s"))
+
+    def _readable(self) -> None:
+        while True:
+            try:
+                message, fds = recv_message(self._control)
+            except BlockingIOError:
+                return
+            except (OSError, ProtocolError) as error:
+                self._violation(str(error))
+                message, fds = None, []
+            for fd in fds:  # the zygote has no business sending descriptors
+                os.close(fd)
+            if message is None:
+                self._loop.remove_reader(self._control.fileno())
+                self._task = self._loop.create_task(self._finish())
+                return
+            try:
+                self._handle(message)
+            except (KeyError, IndexError, TypeError, ValueError):
+                self._violation(f"an unexpected message {str(message)[:200]}")
+
+    def _handle(self, message: dict) -> None:
+        op = message["op"]
+        if op == "ready":
+            self._started(None)
+        elif op == "failed":
+            kind, text, traceback = message["error"]
+            self._started(LambdaStartError(self.spec.name, f"importing handler.py raised {kind}: {text}", traceback))
+        elif op == "forked":
+            _settle(self._forks.popleft(), int(message["pid"]))
+        elif op == "fork_failed":
+            error = LambdaCrashed(self.spec.name, f"could not fork a worker: {message['message']}")
+            _settle(self._forks.popleft(), error)
+        elif op == "exited":
+            self._events.worker_exited(int(message["pid"]), int(message["status"]))
+        else:
+            raise ValueError(op)
+
+    def _started(self, error: LambdaStartError | None) -> None:
+        if self._start_timer is not None:
+            self._start_timer.cancel()
+        _settle(self.ready, error)
+
+    def _violation(self, what: str) -> None:
+        self.kill(LambdaCrashed(self.spec.name, f"has a zygote that broke the runtime's protocol ({what})"))
+
+    async def _finish(self) -> None:
+        assert self._process is not None
+        await self._loop.run_in_executor(None, self._process.join)
+        self._end(self._killed_for or self._judge(self._process))
+
+    def _judge(self, process: SandboxProcess) -> LambdaRuntimeError:
+        """Why a sandbox ended that nobody killed: a limit, a failure of bwrap, or the zygote exited."""
+        tail = self._tail()
+        try:
+            status = process.wait(0, stderr_tail=tail)
+        except SandboxLimitError as error:  # its message starts with the (long) command line
+            reason = "it " + str(error).removeprefix(short_command(error.argv) + " ")
+        except SandboxError as error:  # bwrap failed; the message quotes what it printed
+            reason = str(error)
+        else:
+            said = tail.decode(errors="replace").strip()
+            reason = f"it ended with exit status {status}" + (f"; it printed:\n{said}" if said else "")
+        if self.ready.done() and self.ready.exception() is None:
+            return LambdaCrashed(self.spec.name, f"lost its sandbox: {reason}")
+        return LambdaStartError(self.spec.name, reason)
+
+    def _tail(self) -> bytes:
+        size = os.fstat(self._output.fileno()).st_size
+        return os.pread(self._output.fileno(), OUTPUT_TAIL, max(0, size - OUTPUT_TAIL))
+
+    def _end(self, error: LambdaRuntimeError) -> None:
+        if self._start_timer is not None:
+            self._start_timer.cancel()
+        self._control.close()
+        self._output.close()
+        for future in (self.ready, *self._forks):
+            _settle(future, error)
+        self._forks.clear()
+        self._events.ended(error)
+        self.finished.set_result(None)
+
+
+def _settle(future: asyncio.Future, outcome: object) -> None:
+    """Resolve a future unless its waiter gave up; an exception set on a future nobody awaits
+    (a start failure after every caller left) is marked retrieved, so asyncio logs nothing."""
+    if future.done():
+        return
+    if isinstance(outcome, BaseException):
+        future.set_exception(outcome)
+        future.exception()
+    else:
+        future.set_result(outcome)

@@ -1,0 +1,196 @@
+"""The engine: one async facade over the store, the puller, the registry and the runtimes.
+
+Every front end (CLI, REST API, magics) calls this and nothing below it, so a lambda deployed
+from one is the same lambda everywhere. Blocking work (uv, installs) runs in threads; the
+invoke path only touches the runtimes and one cached spec per lambda.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from ol_notebook.errors import OLError
+from ol_notebook.packages import PackageService
+from ol_notebook.puller import EventSink
+from ol_notebook.registry import LambdaSettings, LambdaVersion, Registry, validate_code, validate_name
+from ol_notebook.resolve import Closure, parse_requirements
+from ol_notebook.runtime import Invocation, LambdaSpec, Runtimes
+from ol_notebook.settings import Settings
+from ol_notebook.store import StoreError
+
+LOG_LINES = 200
+
+
+@dataclass(frozen=True)
+class InvocationLog:
+    at: float
+    version: int
+    duration: float
+    cold: bool
+    ok: bool
+    error: str | None
+    stdout: str
+    stderr: str
+
+
+class Worker:
+    def __init__(self, settings: Settings | None = None):
+        self.settings = settings or Settings()
+        self.packages = PackageService(self.settings)
+        self.registry = Registry(self.settings.registry_dir)
+        self._runtimes: Runtimes | None = None
+        self._specs: dict[str, tuple[str, LambdaSpec, int]] = {}
+        self._deploying: dict[str, asyncio.Lock] = {}
+
+    @property
+    def runtimes(self) -> Runtimes:
+        if self._runtimes is None:
+            self._runtimes = Runtimes(self.packages.sandbox)
+        return self._runtimes
+
+    # Lambdas
+    async def deploy(
+        self,
+        name: str,
+        code: str,
+        requirements: str = "",
+        settings: LambdaSettings | None = None,
+        on_event: EventSink | None = None,
+    ) -> LambdaVersion:
+        """Compile and pull the lambda's closure, then make the new version current.
+
+        Until the last step the previous version keeps serving; any failure leaves it current.
+        """
+        validate_name(name)
+        validate_code(code, name)
+        parsed = parse_requirements(requirements.splitlines(), source=f"requirements of lambda {name!r}")
+        async with self._deploying.setdefault(name, asyncio.Lock()):
+            closure = await asyncio.to_thread(self._compile, parsed)
+            await asyncio.to_thread(self.packages.pull, closure, on_event)
+            version = self.registry.stage(name, code, requirements, closure, settings or LambdaSettings())
+            self.registry.activate(version)
+            self._keep_packages(name)
+        return version
+
+    async def invoke(self, name: str, event: Any) -> Invocation:
+        spec, number = self._spec(name)
+        started = time.time()
+        try:
+            result = await self.runtimes.invoke(spec, event)
+        except OLError as error:
+            self._log(name, InvocationLog(started, number, time.time() - started, False, False,
+                                          f"{type(error).__name__}: {error}", "", ""))
+            raise
+        self._log(name, InvocationLog(started, number, result.duration, result.cold, True, None,
+                                      result.stdout, result.stderr))
+        return result
+
+    def lambdas(self) -> list[dict[str, Any]]:
+        """Every deployed lambda with its version, settings, pins and runtime state."""
+        described = []
+        for name in self.registry.names():
+            version = self.registry.current(name)
+            if version is None:
+                continue
+            state = self._runtimes.state(name) if self._runtimes else {"state": "cold", "instances": 0}
+            described.append({
+                "name": name,
+                "version": version.number,
+                "created_at": version.created_at,
+                "requirements": version.requirements,
+                "pins": [pin.key for pin in version.closure.pins],
+                "settings": version.settings.to_dict(),
+                **state,
+            })
+        return described
+
+    def logs(self, name: str, limit: int = 50) -> list[InvocationLog]:
+        """Recent invocations, newest last (also those of other processes on this registry)."""
+        self.registry.require(name)
+        path = self._log_path(name)
+        if not path.is_file():
+            return []
+        lines = path.read_text(encoding="utf-8").splitlines()[-limit:]
+        return [InvocationLog(**json.loads(line)) for line in lines]
+
+    async def remove(self, name: str) -> None:
+        self.registry.require(name)
+        if self._runtimes:
+            await self._runtimes.stop(name)
+        self.registry.remove(name)
+        self._specs.pop(name, None)
+        with contextlib.suppress(StoreError):  # a registry written before roots existed has none
+            self.packages.store.remove_root(_root_name(name))
+
+    async def rollback(self, name: str, number: int | None = None) -> LambdaVersion:
+        version = self.registry.rollback(name, number)
+        self._keep_packages(name)
+        return version
+
+    async def close(self) -> None:
+        """Stop every lambda sandbox; the store and registry stay as they are."""
+        if self._runtimes:
+            await self._runtimes.close()
+
+    # Internals
+    def _compile(self, requirements: Sequence) -> Closure:
+        if requirements:
+            return self.packages.compile(requirements)
+        runtime = self.packages.runtime
+        return Closure((), (), runtime.id, runtime.version, self.settings.index.label)
+
+    def _spec(self, name: str) -> tuple[LambdaSpec, int]:
+        """The runtime spec of the current version, re-read only when `current` changed."""
+        try:
+            target = os.readlink(self.registry.root / validate_name(name) / "current")
+        except FileNotFoundError:
+            self.registry.require(name)  # raises the clear error
+            raise
+        cached = self._specs.get(name)
+        if cached and cached[0] == target:
+            return cached[1], cached[2]
+        version = self.registry.require(name)
+        settings = version.settings
+        spec = LambdaSpec(
+            name=name,
+            version=version.id,
+            code_dir=version.path,
+            packages=tuple((pin.key, self.packages.store.files_dir(pin.key)) for pin in version.closure.pins),
+            python=self.packages.runtime.python,
+            timeout=settings.timeout,
+            memory=settings.memory,
+            processes=settings.processes,
+            network=settings.network,
+            env=dict(settings.env),
+            instances=settings.instances,
+        )
+        self._specs[name] = (target, spec, version.number)
+        return spec, version.number
+
+    def _keep_packages(self, name: str) -> None:
+        """gc keeps the packages of every kept version, so a rollback never needs a pull."""
+        keys = {pin.key for version in self.registry.history(name) for pin in version.closure.pins}
+        self.packages.store.set_root(_root_name(name), keys)
+
+    def _log(self, name: str, record: InvocationLog) -> None:
+        path = self._log_path(name)
+        with path.open("a", encoding="utf-8") as out:
+            out.write(json.dumps(asdict(record)) + "\n")
+        if path.stat().st_size > LOG_LINES * 4096:
+            lines = path.read_text(encoding="utf-8").splitlines()[-LOG_LINES:]
+            path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+    def _log_path(self, name: str) -> Path:
+        return self.registry.root / name / "logs.jsonl"
+
+
+def _root_name(name: str) -> str:
+    return f"lambda-{name}"
