@@ -24,7 +24,6 @@ import sys
 import tempfile
 import textwrap
 import time
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -77,28 +76,30 @@ def pull_requests(work: Path) -> tuple[tuple[str, Path], ...]:
     return tuple((key, entry.files) for key, entry in sorted(report.entries.items()))
 
 
-def raw_round_trips(calls: int, lingering: bool) -> list[float]:
-    """The floor: blocking send and receive of the same frames to a forked echo process,
-    which polls after each reply as our workers do when `lingering`."""
-    ours, theirs = socket.socketpair()
-    pid = os.fork()
-    if pid == 0:
-        ours.close()
-        linger = Linger(theirs, WINDOW if lingering else 0.0)
-        while (frame := recv_frame(theirs)) is not None:
-            linger.got_event()
-            theirs.sendall(pack(b"[0," + frame + b',"",""]'))
-            linger.after_reply()
-        os._exit(0)
-    theirs.close()
+def raw_round_trips(calls: int, lingering: bool, echoes: int = 5) -> list[float]:
+    """The floor: blocking send and receive of the same frames to a forked echo process, which
+    polls after each reply as our workers do when `lingering`. Several echoes, one after the
+    other: whether the scheduler puts one on the caller's CPU decides between ~8 and ~70 us."""
     samples = []
-    for index in range(calls):
-        started = time.perf_counter()
-        ours.sendall(pack(str(index).encode()))
-        recv_frame(ours)
-        samples.append(time.perf_counter() - started)
-    ours.close()
-    os.waitpid(pid, 0)
+    for _ in range(echoes):
+        ours, theirs = socket.socketpair()
+        pid = os.fork()
+        if pid == 0:
+            ours.close()
+            linger = Linger(theirs, WINDOW if lingering else 0.0)
+            while (frame := recv_frame(theirs)) is not None:
+                linger.got_event()
+                theirs.sendall(pack(b"[0," + frame + b',"",""]'))
+                linger.after_reply()
+            os._exit(0)
+        theirs.close()
+        for index in range(calls // echoes):
+            started = time.perf_counter()
+            ours.sendall(pack(str(index).encode()))
+            recv_frame(ours)
+            samples.append(time.perf_counter() - started)
+        ours.close()
+        os.waitpid(pid, 0)
     return samples
 
 
@@ -114,16 +115,15 @@ def fresh_imports(packages: tuple[tuple[str, Path], ...], repeat: int) -> list[f
     return samples
 
 
-async def timed(call: Callable[[], Awaitable[object]]) -> float:
-    started = time.perf_counter()
-    await call()
-    return time.perf_counter() - started
-
-
 async def hot(runtimes: Runtimes, spec: LambdaSpec, calls: int) -> list[float]:
     for index in range(200):  # warm up: the worker, the caches, the worker's polling
         await runtimes.invoke(spec, index)
-    return [await timed(lambda index=index: runtimes.invoke(spec, index)) for index in range(calls)]
+    samples = []
+    for index in range(calls):
+        started = time.perf_counter()
+        await runtimes.invoke(spec, index)
+        samples.append(time.perf_counter() - started)
+    return samples
 
 
 async def cold(runtimes: Runtimes, spec: LambdaSpec, repeat: int) -> list[float]:

@@ -20,7 +20,7 @@ from ol_notebook.sandbox import Sandbox
 
 
 class _Lambda:
-    """One name: the pool of its current spec, every pool not yet stopped, the last latency."""
+    """One name: the pool of its current spec, every pool not yet stopped, the latency of its last result."""
 
     def __init__(self) -> None:
         self.pool: Pool | None = None
@@ -40,6 +40,8 @@ class _Lambda:
 
 
 class Runtimes:
+    """The lambdas of one engine, each in its own sandboxes; state per name; stop and close."""
+
     def __init__(self, sandbox: Sandbox):
         self._launcher = Launcher(sandbox)
         self._lambdas: dict[str, _Lambda] = {}
@@ -55,15 +57,15 @@ class Runtimes:
         frame = encode_event(spec, event)
         entry = self._lambdas.get(spec.name)
         pool = entry.pool if entry is not None else None
-        if pool is None or not pool.accepts(spec):
+        if entry is None or pool is None or not pool.accepts(spec):
             entry, pool = self._new_pool(spec)
-        try:
-            return await pool.invoke(frame, started)
-        finally:
-            entry.last_latency = time.perf_counter() - started
+        result = await pool.invoke(frame, started)
+        entry.last_latency = result.duration
+        return result
 
     def state(self, name: str) -> dict[str, Any]:
-        """{"state": "cold"|"warm", "instances": workers alive, "version": serving or None, "last_latency": s}."""
+        """{"state": "cold"|"warm", "instances": workers alive, "version": the sandbox's or None,
+        "last_latency": seconds of the last successful call or None}."""
         entry = self._lambdas.get(name)
         pool = entry.pool if entry is not None else None
         return {

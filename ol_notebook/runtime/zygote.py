@@ -15,7 +15,7 @@ import os
 import socket
 import tempfile
 from collections import deque
-from typing import Protocol
+from typing import Any, Protocol
 
 from ol_notebook.runtime.bootstrap import sandbox_spec
 from ol_notebook.runtime.errors import LambdaCrashed, LambdaRuntimeError, LambdaStartError
@@ -181,7 +181,8 @@ class Zygote:
             self._start_timer.cancel()
         self._control.close()
         self._output.close()
-        for future in (self.ready, *self._forks):
+        futures: list[asyncio.Future[Any]] = [self.ready, *self._forks]
+        for future in futures:
             _settle(future, error)
         self._forks.clear()
         self._events.ended(error)

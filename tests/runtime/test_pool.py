@@ -26,6 +26,17 @@ def test_a_warm_worker_serves_again(engine, make_lambda) -> None:
     assert engine.runtimes.state(spec.name)["instances"] == 1
 
 
+def test_a_caller_that_gives_up_does_not_take_the_worker_with_it(engine, make_lambda) -> None:
+    spec = make_lambda(SLEEPER, instances=1)
+    worker = engine.invoke(spec).value
+    abandoned = engine.start(spec, 0.3)
+    engine.wait(0.1)
+    abandoned.cancel()
+    waiting = engine.start(spec)  # queued behind the abandoned call, then served by the same worker
+    assert engine.run(waiting).value == worker
+    assert abandoned.cancelled()
+
+
 def test_concurrent_calls_fork_workers_up_to_the_limit_then_queue_then_refuse(engine, make_lambda) -> None:
     spec = make_lambda(SLEEPER, instances=3, queue=2)
     engine.invoke(spec)  # warm: one worker

@@ -5,7 +5,8 @@ The host binds this directory read-only at /runtime/_ol_runtime and starts
 `ol_notebook.runtime.inside`, so both ends share one definition of the protocol and layout.
 
 Layout: frames (wire format), describe (exceptions as text), capture (a worker's stdout and
-stderr), worker (the invocation loop), zygote (sys.path, the handler import, forking workers).
+stderr), linger (polling between back-to-back calls), worker (the invocation loop), zygote
+(sys.path, the handler import, forking workers).
 """
 
 # Where things are inside the sandbox; the host builds its binds from the same names.

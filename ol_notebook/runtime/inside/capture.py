@@ -36,10 +36,13 @@ class Capture:
         return self._take(1), self._take(2)
 
     def _take(self, fd: int) -> str:
-        size = os.fstat(fd).st_size
-        if not size:
+        try:
+            size = os.fstat(fd).st_size
+            if not size:
+                return ""
+            data = os.pread(fd, min(size, self.limit), max(0, size - self.limit))
+            os.ftruncate(fd, 0)
+        except OSError:  # the handler closed or replaced the descriptor: nothing to report
             return ""
-        data = os.pread(fd, min(size, self.limit), max(0, size - self.limit))
-        os.ftruncate(fd, 0)
         text = data.decode(errors="replace")
         return text if size <= self.limit else f"[... {size - self.limit} bytes cut ...]\n{text}"

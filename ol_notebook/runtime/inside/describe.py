@@ -13,7 +13,7 @@ def describe(error: BaseException, limit: int) -> list[str]:
     import traceback  # only on errors: it costs milliseconds a cold start should not pay
 
     kind = type(error)
-    name = kind.__qualname__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__qualname__}"
+    name = type_name(kind)
     try:
         message = str(error)
     except Exception:  # a hostile __str__ must not take the worker down
@@ -24,6 +24,11 @@ def describe(error: BaseException, limit: int) -> list[str]:
         chained.stack = traceback.StackSummary.from_list([frame for frame in chained.stack if _users(frame.filename)])
         chained = chained.__cause__ or chained.__context__
     return [name, message[:limit], "".join(summary.format())[-limit:]]
+
+
+def type_name(kind: type) -> str:
+    """`ValueError` for builtins, `module.Name` for the rest: what a user would import."""
+    return kind.__qualname__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__qualname__}"
 
 
 def _users(filename: str) -> bool:

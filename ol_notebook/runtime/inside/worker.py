@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .capture import Capture
-from .describe import describe
+from .describe import describe, type_name
 from .frames import NOT_SERIALIZABLE, OK, RAISED, TEXT_LIMIT, TOO_LARGE, pack, recv_frame
 from .linger import Linger
 
@@ -19,9 +19,7 @@ class _Unserializable(Exception):
 
 
 def _refuse(value: object) -> None:
-    kind = type(value)
-    name = kind.__qualname__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__qualname__}"
-    raise _Unserializable(f"an object of type {name}")
+    raise _Unserializable(f"an object of type {type_name(type(value))}")
 
 
 _encode = json.JSONEncoder(allow_nan=False, separators=(",", ":"), default=_refuse).encode
@@ -53,7 +51,7 @@ def invoke(handler: Callable[[Any], Any], event: Any, max_result: int, capture: 
 def _result(value: Any, max_result: int) -> tuple[int, str]:
     try:
         body = _encode(value)
-    except (_Unserializable, ValueError, RecursionError) as error:  # also NaN, a cycle, nesting too deep
+    except (_Unserializable, TypeError, ValueError, RecursionError) as error:  # keys, NaN, cycles, depth
         return NOT_SERIALIZABLE, _text(str(error))
     if len(body) > max_result:  # ensure_ascii: characters are bytes
         return TOO_LARGE, str(len(body))
