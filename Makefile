@@ -18,7 +18,7 @@ run: setup
 	$(BIN)/ol-notebook packages
 
 test: setup
-	$(BIN)/ruff check ol_notebook tests bench
+	$(BIN)/ruff check --no-cache ol_notebook tests bench
 	$(BIN)/pytest
 
 bench: setup

@@ -3,10 +3,10 @@
 import asyncio
 
 import pytest
-from ol_notebook.runtime import LambdaError
 
 from ol_notebook.registry import InvalidLambda, LambdaSettings, RegistryError
 from ol_notebook.resolve import PackageNotFound
+from ol_notebook.runtime import LambdaError
 from ol_notebook.settings import Settings
 from ol_notebook.worker import Worker
 
