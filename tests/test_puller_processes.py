@@ -51,20 +51,30 @@ def _sandboxes_alive(marker: str) -> list[int]:
     return alive
 
 
-@pytest.mark.parametrize("delay", [0.0, 0.03, 0.08, 0.15, 0.25])
-def test_kill_9_during_a_pull_leaves_no_partial_entry_and_the_next_pull_repairs(closure_file, local_index, delay):
+def _installing(service, published: int) -> bool:
+    """True while the install after `published` finished ones is under way."""
+    return len(service.packages()) >= published and any(service.store.staging_dir.iterdir())
+
+
+@pytest.mark.parametrize("published", [0, 1, 2, 4, 6])
+def test_kill_9_during_a_pull_leaves_no_partial_entry_and_the_next_pull_repairs(closure_file, local_index, published):
+    """Killed while package number `published + 1` is being downloaded, built or installed."""
     service, closure, path = closure_file
     command = _pull_command(service.store.root, local_index.url, path, "--jobs", "1")
     victim = subprocess.Popen(command, stderr=subprocess.DEVNULL, start_new_session=True)
-    deadline = time.monotonic() + 30
-    while not any(service.store.staging_dir.iterdir()) and victim.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.005)
-    time.sleep(delay)
+    deadline = time.monotonic() + 60
+    while not _installing(service, published) and victim.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.001)
     assert victim.poll() is None, "the pull finished before it could be killed"
     os.killpg(victim.pid, signal.SIGKILL)
     victim.wait()
     assert len(service.packages()) < len(closure.pins), "killed in the middle of the pull"
-    deadline = time.monotonic() + 10  # sandboxes die with their parent
+    deadline = time.monotonic() + 10  # sandboxes die with their parent (--die-with-parent) ...
+    while _sandboxes_alive(str(service.store.root)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    service = make_service(service.store.root, service.settings.index)  # ... or with the next pull's sweep
+    service.sandbox  # noqa: B018 - making the sandbox sweeps orphans
+    deadline = time.monotonic() + 5
     while _sandboxes_alive(str(service.store.root)) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert _sandboxes_alive(str(service.store.root)) == []

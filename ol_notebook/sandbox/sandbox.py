@@ -15,6 +15,7 @@ from ol_notebook.sandbox.disk import DiskMeter, Scratch
 from ol_notebook.sandbox.errors import SandboxError, SandboxLimitError, short_command
 from ol_notebook.sandbox.launch import BwrapLauncher, Launcher, Stdio, UnsafeLauncher
 from ol_notebook.sandbox.locate import find_bwrap
+from ol_notebook.sandbox.orphans import sweep_orphans
 from ol_notebook.sandbox.process import SandboxProcess
 from ol_notebook.sandbox.spec import SandboxResult, SandboxSpec
 from ol_notebook.sandbox.view import visible_binds
@@ -34,6 +35,10 @@ class Sandbox:
     def __init__(self, bwrap: str | os.PathLike[str] | None = None, unsafe: bool = False):
         self.unsafe = unsafe
         self.bwrap = None if unsafe else find_bwrap(bwrap)
+        if self.bwrap is not None:
+            orphans = sweep_orphans(self.bwrap.path)
+            if orphans:
+                logger.warning("killed %d sandbox(es) whose owner had died: pids %s", len(orphans), orphans)
         self._launcher: Launcher = UnsafeLauncher() if self.bwrap is None else BwrapLauncher(self.bwrap)
         self.enforcement = Enforcement.detect(self._launcher.sandbox_tasks)
 

@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from ol_notebook.sandbox.disk import Scratch
+from ol_notebook.sandbox.orphans import HOSTNAME
 from ol_notebook.sandbox.spec import Bind, SandboxSpec
 
 DEFAULT_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/tmp"}
@@ -71,7 +72,7 @@ def namespace_args(network: bool) -> list[str]:
     --unshare-net leaves only a private loopback.
     """
     args = [
-        "--unshare-user", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--hostname", "sandbox",
+        "--unshare-user", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--hostname", HOSTNAME,
         "--cap-drop", "ALL", "--die-with-parent", "--new-session",
     ]
     return [*args, "--unshare-net"] if not network else args

@@ -176,8 +176,8 @@ def test_own_pid_namespace_and_hostname(sandbox: Sandbox) -> None:
         "import os, socket\n"
         "print(sorted(int(p) for p in os.listdir('/proc') if p.isdigit()), socket.gethostname())"
     ))
-    assert result.stdout == b"[1, 2] sandbox\n"
-    assert socket.gethostname() != "sandbox"
+    assert result.stdout == b"[1, 2] ol-sandbox\n"
+    assert socket.gethostname() != "ol-sandbox"
 
 
 def test_exit_status_is_returned_not_raised(sandbox: Sandbox) -> None:
