@@ -184,7 +184,8 @@ class Worker:
         path = self._log_path(name)
         with path.open("a", encoding="utf-8") as out:
             out.write(json.dumps(asdict(record)) + "\n")
-        if path.stat().st_size > LOG_LINES * 4096:
+            size = out.tell()
+        if size > LOG_LINES * 4096:
             lines = path.read_text(encoding="utf-8").splitlines()[-LOG_LINES:]
             path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 

@@ -35,7 +35,7 @@ def download(
     timeout: float = 60.0,
 ) -> Path:
     """Return the local path of the file, fetching it unless the cache has it already."""
-    target = cache_dir / sha256[:2] / sha256 / filename
+    target = _cached(cache_dir, sha256, filename)
     if target.exists():
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -81,7 +81,12 @@ def _open(url: str, timeout: float):
 
 def copy_into_cache(path: Path, sha256: str, cache_dir: Path) -> Path:
     """Put a locally produced file (a wheel built from an sdist) into the same cache."""
-    target = cache_dir / sha256[:2] / sha256 / path.name
+    target = _cached(cache_dir, sha256, path.name)
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(path, target)
     return target
+
+
+def _cached(cache_dir: Path, sha256: str, filename: str) -> Path:
+    """Where the cache keeps a file: under its hash, with its own name (uv needs wheel names)."""
+    return cache_dir / sha256[:2] / sha256 / filename
