@@ -19,14 +19,15 @@ from typing import Any
 
 from ol_notebook.errors import OLError
 from ol_notebook.packages import PackageService
-from ol_notebook.puller import EventSink
+from ol_notebook.puller import EventSink, PullEvent, PullReport
 from ol_notebook.registry import LambdaSettings, LambdaVersion, Registry, validate_code, validate_name
 from ol_notebook.resolve import Closure, parse_requirements
-from ol_notebook.runtime import Invocation, LambdaSpec, Runtimes
+from ol_notebook.runtime import Invocation, LambdaSpec, LambdaStartError, Runtimes
 from ol_notebook.settings import Settings
-from ol_notebook.store import StoreError
+from ol_notebook.store import Corruption, Entry, GcReport, StoreError
 
 LOG_LINES = 200
+NEVER_STARTED = {"state": "cold", "instances": 0, "version": None, "last_latency": None}
 
 
 @dataclass(frozen=True)
@@ -65,19 +66,31 @@ class Worker:
         settings: LambdaSettings | None = None,
         on_event: EventSink | None = None,
     ) -> LambdaVersion:
-        """Compile and pull the lambda's closure, then make the new version current.
+        """Compile and pull the lambda's closure, import its handler in a fresh sandbox, then
+        make the new version current.
 
-        Until the last step the previous version keeps serving; any failure leaves it current.
+        Until the last step the previous version keeps serving; any failure (including a
+        handler that fails to import) leaves it current. `on_event` sees the pull's package
+        events and the deploy's own stages ("resolving", "starting", "deployed"), keyed by name.
         """
         validate_name(name)
         validate_code(code, name)
         parsed = parse_requirements(requirements.splitlines(), source=f"requirements of lambda {name!r}")
+        report = on_event or _ignore
         async with self._deploying.setdefault(name, asyncio.Lock()):
+            report(PullEvent("resolving", name))
             closure = await asyncio.to_thread(self._compile, parsed)
             await asyncio.to_thread(self.packages.pull, closure, on_event)
             version = self.registry.stage(name, code, requirements, closure, settings or LambdaSettings())
+            report(PullEvent("starting", name, message=f"version {version.number}"))
+            try:
+                await self.runtimes.start(self._spec_of(version))
+            except LambdaStartError:
+                self.registry.discard(version)
+                raise
             self.registry.activate(version)
             self._keep_packages(name)
+            report(PullEvent("deployed", name, message=f"version {version.number}"))
         return version
 
     async def invoke(self, name: str, event: Any) -> Invocation:
@@ -95,22 +108,17 @@ class Worker:
 
     def lambdas(self) -> list[dict[str, Any]]:
         """Every deployed lambda with its version, settings, pins and runtime state."""
-        described = []
-        for name in self.registry.names():
-            version = self.registry.current(name)
-            if version is None:
-                continue
-            state = self._runtimes.state(name) if self._runtimes else {"state": "cold", "instances": 0}
-            described.append({
-                "name": name,
-                "version": version.number,
-                "created_at": version.created_at,
-                "requirements": version.requirements,
-                "pins": [pin.key for pin in version.closure.pins],
-                "settings": version.settings.to_dict(),
-                **state,
-            })
-        return described
+        return [self._summary(version) for name in self.registry.names() if (version := self.registry.current(name))]
+
+    def describe(self, name: str) -> dict[str, Any]:
+        """One lambda: its summary, code, and the kept versions (newest first) a rollback can go to."""
+        version = self.registry.require(name)
+        history = [
+            {"version": old.number, "created_at": old.created_at, "requirements": old.requirements,
+             "pins": [pin.key for pin in old.closure.pins]}
+            for old in self.registry.history(name)
+        ]
+        return {**self._summary(version), "code": version.code, "history": history}
 
     def logs(self, name: str, limit: int = 50) -> list[InvocationLog]:
         """Recent invocations, newest last (also those of other processes on this registry)."""
@@ -135,6 +143,23 @@ class Worker:
         self._keep_packages(name)
         return version
 
+    # Packages (blocking work runs in threads, so a server's event loop keeps serving)
+    async def compile(self, requirements: str, source: str = "requirements") -> Closure:
+        parsed = parse_requirements(requirements.splitlines(), source=source)
+        return await asyncio.to_thread(self._compile, parsed)
+
+    async def pull(self, closure: Closure, on_event: EventSink | None = None, root: str | None = None) -> PullReport:
+        return await asyncio.to_thread(self.packages.pull, closure, on_event, root)
+
+    def package_entries(self) -> list[Entry]:
+        return self.packages.packages()
+
+    async def verify(self) -> list[Corruption]:
+        return await asyncio.to_thread(self.packages.verify)
+
+    async def gc(self, keep: Sequence[str] = (), delete: bool = False) -> GcReport:
+        return await asyncio.to_thread(self.packages.gc, keep, delete)
+
     async def close(self) -> None:
         """Stop every lambda sandbox; the store and registry stay as they are."""
         if self._runtimes:
@@ -158,9 +183,14 @@ class Worker:
         if cached and cached[0] == target:
             return cached[1], cached[2]
         version = self.registry.require(name)
+        spec = self._spec_of(version)
+        self._specs[name] = (target, spec, version.number)
+        return spec, version.number
+
+    def _spec_of(self, version: LambdaVersion) -> LambdaSpec:
         settings = version.settings
-        spec = LambdaSpec(
-            name=name,
+        return LambdaSpec(
+            name=version.name,
             version=version.id,
             code_dir=version.path,
             packages=tuple((pin.key, self.packages.store.files_dir(pin.key)) for pin in version.closure.pins),
@@ -172,8 +202,23 @@ class Worker:
             env=dict(settings.env),
             instances=settings.instances,
         )
-        self._specs[name] = (target, spec, version.number)
-        return spec, version.number
+
+    def _summary(self, version: LambdaVersion) -> dict[str, Any]:
+        """What lists show: the current version, and what the runtime is doing (`serving`: the
+        version id of the running sandbox, which lags `version` until the next call after a change)."""
+        state = self._runtimes.state(version.name) if self._runtimes else NEVER_STARTED
+        return {
+            "name": version.name,
+            "version": version.number,
+            "created_at": version.created_at,
+            "requirements": version.requirements,
+            "pins": [pin.key for pin in version.closure.pins],
+            "settings": version.settings.to_dict(),
+            "state": state["state"],
+            "instances": state["instances"],
+            "serving": state["version"],
+            "last_latency": state["last_latency"],
+        }
 
     def _keep_packages(self, name: str) -> None:
         """gc keeps the packages of every kept version, so a rollback never needs a pull."""
@@ -191,6 +236,10 @@ class Worker:
 
     def _log_path(self, name: str) -> Path:
         return self.registry.root / name / "logs.jsonl"
+
+
+def _ignore(event: PullEvent) -> None:
+    pass
 
 
 def _root_name(name: str) -> str:

@@ -6,7 +6,7 @@ import pytest
 
 from ol_notebook.registry import InvalidLambda, LambdaSettings, RegistryError
 from ol_notebook.resolve import PackageNotFound
-from ol_notebook.runtime import LambdaError
+from ol_notebook.runtime import LambdaError, LambdaStartError
 from ol_notebook.settings import Settings
 from ol_notebook.worker import Worker
 
@@ -100,3 +100,18 @@ def test_remove_forgets_the_lambda_and_releases_its_packages(worker):
         return w.packages.gc(delete=True)
 
     assert run(worker, scenario).removed == ["alpha==1.0"]
+
+
+def test_deploy_imports_the_handler_first_and_keeps_the_old_version_when_that_fails(worker):
+    async def scenario(w):
+        await w.deploy("imp", SHOW_ALPHA, "alpha==1.1")
+        assert w.lambdas()[0]["state"] == "warm"  # started at deploy: the first call is warm
+        with pytest.raises(LambdaStartError) as failed:
+            await w.deploy("imp", "import not_installed_anywhere\n\ndef f(event):\n    return 1\n", "")
+        result = await w.invoke("imp", 7)
+        return failed.value, result, w.describe("imp")
+
+    error, result, described = run(worker, scenario)
+    assert "not_installed_anywhere" in error.traceback and "ModuleNotFoundError" in error.traceback
+    assert result.value["alpha"] == "1.1" and described["version"] == 1
+    assert [old["version"] for old in described["history"]] == [1] and "import alpha" in described["code"]

@@ -28,22 +28,30 @@ def validate_name(name: str) -> str:
     return name
 
 
-def validate_code(code: str, name: str) -> None:
-    """The code parses and binds a top-level `f` that is not a plain constant."""
+def validate_code(code: str, name: str, line_offset: int = 0) -> None:
+    """The code parses and binds a top-level `f` that is not a plain constant.
+
+    `line_offset` shifts reported lines, so code cut out of a larger text (a notebook cell
+    below its magic line) is reported against the lines its author sees.
+    """
     try:
         tree = ast.parse(code, filename=f"<lambda {name}>")
     except SyntaxError as error:
-        where = f"line {error.lineno}" + (f", column {error.offset}" if error.offset else "")
+        line = (error.lineno or 1) + line_offset
+        where = f"line {line}" + (f", column {error.offset}" if error.offset else "")
         shown = f"\n{error.text.rstrip()}" if error.text else ""
         raise InvalidLambda(f"lambda {name!r} has a syntax error at {where}: {error.msg}{shown}") from None
     binding = _last_binding_of_f(tree)
     if binding is None:
         raise InvalidLambda(f"lambda {name!r} defines no function f(event): add `def f(event): ...` at top level")
     if isinstance(binding, ast.AsyncFunctionDef):
-        raise InvalidLambda(f"lambda {name!r}: f at line {binding.lineno} is async; write a plain `def f(event)`")
+        raise InvalidLambda(
+            f"lambda {name!r}: f at line {binding.lineno + line_offset} is async; write a plain `def f(event)`"
+        )
     if isinstance(binding, ast.Assign) and isinstance(binding.value, ast.Constant):
         raise InvalidLambda(
-            f"lambda {name!r}: f is bound to a constant at line {binding.lineno}, but it must be callable as f(event)"
+            f"lambda {name!r}: f is bound to a constant at line {binding.lineno + line_offset}, "
+            "but it must be callable as f(event)"
         )
 
 

@@ -13,6 +13,14 @@ class LambdaRuntimeError(OLError):
         self.lambda_name = lambda_name
         super().__init__(f"lambda {lambda_name!r} {message}")
 
+    @classmethod
+    def restored(cls, lambda_name: str, message: str) -> LambdaRuntimeError:
+        """The error as reported elsewhere (over the REST API): its class and whole message, not its fields."""
+        error = cls.__new__(cls)
+        error.lambda_name = lambda_name
+        Exception.__init__(error, message)
+        return error
+
 
 class LambdaError(LambdaRuntimeError):
     """The handler raised: its exception's type, message and traceback, and what it printed."""

@@ -59,6 +59,10 @@ class Pool:
         payload = await worker.call(frame, self.spec.timeout)
         return decode_reply(self.spec, payload, time.perf_counter() - started, cold)
 
+    async def ready(self) -> None:
+        """Wait until the zygote imported the handler; raises why it could not."""
+        await asyncio.shield(self._zygote.ready)
+
     def retire(self) -> None:
         """Its lambda changed: finish what was taken, then stop."""
         self._retired = True

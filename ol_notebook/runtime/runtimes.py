@@ -63,6 +63,15 @@ class Runtimes:
         entry.last_latency = result.duration
         return result
 
+    async def start(self, spec: LambdaSpec) -> None:
+        """Start `spec`'s sandbox and import its handler now, so a broken handler fails here and
+        the first call is warm. Raises LambdaStartError (with the import's traceback)."""
+        entry = self._lambdas.get(spec.name)
+        pool = entry.pool if entry is not None else None
+        if pool is None or not pool.accepts(spec):
+            _, pool = self._new_pool(spec)
+        await pool.ready()
+
     def state(self, name: str) -> dict[str, Any]:
         """{"state": "cold"|"warm", "instances": workers alive, "version": the sandbox's or None,
         "last_latency": seconds of the last successful call or None}."""

@@ -1,0 +1,180 @@
+"""The REST API's wire format: how engine results and errors look as JSON, and back.
+
+The server serialises with these functions and the REST client (the magics) parses with
+them, so both sides agree by construction. An error travels as
+``{"error": {"type": ..., "message": ..., "details": {...}}}`` with an HTTP status chosen by
+its type; the client rebuilds the same exception class where the engine has one, so a
+notebook sees the same error whether it talks to a server or runs the engine itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from ol_notebook.errors import OLError
+from ol_notebook.index.config import IndexConfigError
+from ol_notebook.puller import InstallError, PullError, PullEvent, PullReport
+from ol_notebook.registry import InvalidLambda, RegistryError
+from ol_notebook.resolve import (
+    ClosureError,
+    ConflictError,
+    IndexUnreachable,
+    InvalidRequirementError,
+    PackageNotFound,
+    ResolveError,
+    VersionNotFound,
+)
+from ol_notebook.runtime import (
+    EventTooLarge,
+    InvalidEvent,
+    Invocation,
+    LambdaBusy,
+    LambdaCrashed,
+    LambdaError,
+    LambdaRuntimeError,
+    LambdaStartError,
+    LambdaStopped,
+    LambdaTimeout,
+    ResultNotSerializable,
+    ResultTooLarge,
+)
+from ol_notebook.sandbox import SandboxError, SandboxUnavailable
+from ol_notebook.store import Corruption, Entry, GcReport
+
+API_PREFIX = "ol"
+NDJSON = "application/x-ndjson"
+
+
+class BadRequest(OLError):
+    """The request itself is malformed: not JSON, a missing or mistyped field."""
+
+
+class APIError(OLError):
+    """An error reported by the server whose type this client has no class for."""
+
+    def __init__(self, type: str, message: str, status: int, details: dict[str, Any] | None = None):
+        self.type, self.status, self.details = type, status, details or {}
+        super().__init__(message)
+
+
+# Most specific first: the first class an error is an instance of decides its status.
+STATUS_BY_ERROR: tuple[tuple[type[BaseException], int], ...] = (
+    (RegistryError, 404),
+    (BadRequest, 400),
+    (InvalidLambda, 400),
+    (InvalidRequirementError, 400),
+    (InvalidEvent, 400),
+    (IndexConfigError, 400),
+    (EventTooLarge, 413),
+    (PackageNotFound, 422),
+    (VersionNotFound, 422),
+    (ConflictError, 422),
+    (ClosureError, 422),
+    (PullError, 422),
+    (InstallError, 422),
+    (LambdaBusy, 429),
+    (LambdaError, 500),
+    (IndexUnreachable, 502),
+    (ResolveError, 502),
+    (LambdaCrashed, 502),
+    (LambdaStartError, 502),
+    (ResultTooLarge, 502),
+    (ResultNotSerializable, 502),
+    (LambdaStopped, 503),
+    (SandboxUnavailable, 503),
+    (LambdaTimeout, 504),
+    (SandboxError, 500),
+)
+
+# Exceptions the client rebuilds as themselves: no constructor arguments beyond the message.
+_PLAIN_ERRORS: dict[str, type[OLError]] = {
+    cls.__name__: cls
+    for cls in (RegistryError, BadRequest, InvalidLambda, InvalidRequirementError, IndexConfigError,
+                PackageNotFound, VersionNotFound, ConflictError, ClosureError, InstallError, IndexUnreachable,
+                ResolveError, SandboxUnavailable)
+}
+_LAMBDA_ERRORS: dict[str, type[LambdaRuntimeError]] = {
+    cls.__name__: cls
+    for cls in (InvalidEvent, EventTooLarge, LambdaBusy, LambdaCrashed, LambdaStartError, ResultTooLarge,
+                ResultNotSerializable, LambdaStopped, LambdaTimeout)
+}
+
+
+def status_for(error: BaseException) -> int:
+    for cls, status in STATUS_BY_ERROR:
+        if isinstance(error, cls):
+            return status
+    return 500
+
+
+def error_to_json(error: BaseException) -> dict[str, Any]:
+    details: dict[str, Any] = {}
+    if isinstance(error, LambdaRuntimeError):
+        details["lambda"] = error.lambda_name
+    if isinstance(error, LambdaError):
+        details.update(type=error.type, message=error.message, traceback=error.traceback,
+                       stdout=error.stdout, stderr=error.stderr)
+    elif isinstance(error, LambdaStartError):
+        details.update(reason=error.reason, traceback=error.traceback)
+    elif isinstance(error, PullError):
+        details["failures"] = {key: str(failure) for key, failure in error.failures.items()}
+    return {"error": {"type": type(error).__name__, "message": str(error), "details": details}}
+
+
+def error_from_json(status: int, body: Any) -> OLError:
+    """The exception an error response stands for, as close to the server's as this side can build."""
+    error = body.get("error") if isinstance(body, dict) else None
+    if not isinstance(error, dict):
+        return APIError("HTTPError", f"the ol-notebook server answered HTTP {status}: {body!r:.300}", status)
+    kind, message, details = str(error.get("type")), str(error.get("message")), error.get("details") or {}
+    name = details.get("lambda", "")
+    if kind == "LambdaError":
+        return LambdaError(name, details.get("type", "Exception"), details.get("message", ""),
+                           details.get("traceback", ""), details.get("stdout", ""), details.get("stderr", ""))
+    if kind == "LambdaStartError":
+        return LambdaStartError(name, details.get("reason", message), details.get("traceback", ""))
+    if kind in _LAMBDA_ERRORS:
+        return _LAMBDA_ERRORS[kind].restored(name, message)
+    if kind in _PLAIN_ERRORS:
+        return _PLAIN_ERRORS[kind](message)
+    return APIError(kind, message, status, details)
+
+
+def invocation_to_json(invocation: Invocation, version: int | None = None) -> dict[str, Any]:
+    return {
+        "result": invocation.value,
+        "stdout": invocation.stdout,
+        "stderr": invocation.stderr,
+        "duration": invocation.duration,
+        "cold": invocation.cold,
+        "version": version,
+    }
+
+
+def entry_to_json(entry: Entry) -> dict[str, Any]:
+    return {"key": entry.key, **asdict(entry.metadata)}
+
+
+def pull_report_to_json(report: PullReport) -> dict[str, Any]:
+    """`installed`: pulled now; `hits`: already in the store; `packages`: every entry of the closure."""
+    return {"installed": report.installed, "hits": report.hits, "seconds": report.seconds,
+            "packages": [entry_to_json(entry) for entry in report.entries.values()]}
+
+
+def corruptions_to_json(corruptions: list[Corruption]) -> dict[str, Any]:
+    return {"ok": not corruptions,
+            "corrupt": [{"key": item.key, "problems": list(item.problems)} for item in corruptions]}
+
+
+def gc_report_to_json(report: GcReport) -> dict[str, Any]:
+    return asdict(report)
+
+
+def event_to_json(event: PullEvent, operation: str = "") -> dict[str, Any]:
+    return {"operation": operation, **asdict(event)}
+
+
+def event_from_json(data: dict[str, Any]) -> PullEvent:
+    known = PullEvent.__dataclass_fields__
+    return PullEvent(**{key: value for key, value in data.items() if key in known})
