@@ -15,7 +15,7 @@ from typing import Any
 from ol_notebook.errors import OLError
 from ol_notebook.index.config import IndexConfigError
 from ol_notebook.puller import InstallError, PullError, PullEvent, PullReport
-from ol_notebook.registry import InvalidLambda, RegistryError
+from ol_notebook.registry import InvalidLambda, LambdaSettings, RegistryError
 from ol_notebook.resolve import (
     ClosureError,
     ConflictError,
@@ -33,6 +33,7 @@ from ol_notebook.runtime import (
     LambdaCrashed,
     LambdaError,
     LambdaRuntimeError,
+    LambdaSpecError,
     LambdaStartError,
     LambdaStopped,
     LambdaTimeout,
@@ -66,6 +67,7 @@ STATUS_BY_ERROR: tuple[tuple[type[BaseException], int], ...] = (
     (InvalidRequirementError, 400),
     (InvalidEvent, 400),
     (IndexConfigError, 400),
+    (LambdaSpecError, 400),
     (EventTooLarge, 413),
     (PackageNotFound, 422),
     (VersionNotFound, 422),
@@ -92,7 +94,7 @@ _PLAIN_ERRORS: dict[str, type[OLError]] = {
     cls.__name__: cls
     for cls in (RegistryError, BadRequest, InvalidLambda, InvalidRequirementError, IndexConfigError,
                 PackageNotFound, VersionNotFound, ConflictError, ClosureError, InstallError, IndexUnreachable,
-                ResolveError, SandboxUnavailable)
+                ResolveError, SandboxUnavailable, LambdaSpecError)
 }
 _LAMBDA_ERRORS: dict[str, type[LambdaRuntimeError]] = {
     cls.__name__: cls
@@ -141,14 +143,34 @@ def error_from_json(status: int, body: Any) -> OLError:
     return APIError(kind, message, status, details)
 
 
-def invocation_to_json(invocation: Invocation, version: int | None = None) -> dict[str, Any]:
+def lambda_settings_from_json(data: Any, defaults: LambdaSettings) -> LambdaSettings:
+    """`defaults` with the fields `data` gives, each checked against the type of its default."""
+    if data is None:
+        return defaults
+    if not isinstance(data, dict):
+        raise BadRequest(f"lambda settings must be a JSON object, not {type(data).__name__}")
+    merged = defaults.to_dict()
+    for key, value in data.items():
+        if key not in merged:
+            raise BadRequest(f"unknown lambda setting {key!r} (known: {', '.join(merged)})")
+        expected = type(merged[key])
+        fits = isinstance(value, expected) or (expected is float and isinstance(value, int))
+        if not fits or (expected is not bool and isinstance(value, bool)):
+            raise BadRequest(f"lambda setting {key!r} must be {expected.__name__}, not {value!r}")
+        if key == "env" and not all(isinstance(v, str) for v in value.values()):
+            raise BadRequest("lambda setting 'env' must map names to strings")
+        merged[key] = value
+    return LambdaSettings.from_dict(merged)
+
+
+def invocation_to_json(invocation: Invocation) -> dict[str, Any]:
     return {
         "result": invocation.value,
         "stdout": invocation.stdout,
         "stderr": invocation.stderr,
         "duration": invocation.duration,
         "cold": invocation.cold,
-        "version": version,
+        "version": invocation.version,
     }
 
 

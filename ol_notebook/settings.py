@@ -12,6 +12,7 @@ from pathlib import Path
 
 from ol_notebook.index import IndexConfig
 from ol_notebook.puller import DEFAULT_LIMITS
+from ol_notebook.registry import LambdaSettings
 from ol_notebook.sandbox import Limits
 
 RESOLVE_LIMITS = Limits(timeout=600.0, memory=4 << 30, processes=512, disk=4 << 30)
@@ -48,3 +49,4 @@ class Settings:
     resolve_limits: Limits = RESOLVE_LIMITS
     concurrency: int = field(default_factory=lambda: max(2, min(8, 2 * (os.cpu_count() or 1))))
     compile_bytecode: bool = True
+    lambda_defaults: LambdaSettings = field(default_factory=LambdaSettings)  # for deploys that give no settings

@@ -22,7 +22,7 @@ from ol_notebook.packages import PackageService
 from ol_notebook.puller import EventSink, PullEvent, PullReport
 from ol_notebook.registry import LambdaSettings, LambdaVersion, Registry, validate_code, validate_name
 from ol_notebook.resolve import Closure, parse_requirements
-from ol_notebook.runtime import Invocation, LambdaSpec, LambdaStartError, Runtimes
+from ol_notebook.runtime import Invocation, LambdaSpec, LambdaSpecError, LambdaStartError, Runtimes
 from ol_notebook.settings import Settings
 from ol_notebook.store import Corruption, Entry, GcReport, StoreError
 
@@ -81,11 +81,12 @@ class Worker:
             report(PullEvent("resolving", name))
             closure = await asyncio.to_thread(self._compile, parsed)
             await asyncio.to_thread(self.packages.pull, closure, on_event)
-            version = self.registry.stage(name, code, requirements, closure, settings or LambdaSettings())
+            version = self.registry.stage(name, code, requirements, closure,
+                                          settings or self.settings.lambda_defaults)
             report(PullEvent("starting", name, message=f"version {version.number}"))
             try:
                 await self.runtimes.start(self._spec_of(version))
-            except LambdaStartError:
+            except (LambdaStartError, LambdaSpecError):
                 self.registry.discard(version)
                 raise
             self.registry.activate(version)

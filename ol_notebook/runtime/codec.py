@@ -37,7 +37,7 @@ def decode_reply(spec: LambdaSpec, payload: bytes, duration: float, cold: bool) 
     try:
         kind, body, stdout, stderr = json.loads(payload)
         if kind == OK:
-            return Invocation(body, stdout, stderr, duration, cold)
+            return Invocation(body, stdout, stderr, duration, cold, spec.version)
         error = _error(spec, kind, body, stdout, stderr)
     except (ValueError, TypeError):  # the handler can write to its socket: never trust a reply's shape
         error = LambdaCrashed(spec.name, "sent a reply the runtime cannot read: its worker is damaged")

@@ -80,10 +80,12 @@ def _is_key(key: str) -> bool:
 class Invocation:
     """A result and how it came about. duration: seconds from the call to the reply, as the
     caller saw it (queueing and a cold start included). cold: the worker that served it had
-    served nothing before (a new sandbox, or a worker just forked)."""
+    served nothing before (a new sandbox, or a worker just forked). version: the spec version
+    that served it (during a redeploy, calls in flight finish on the old one)."""
 
     value: Any
     stdout: str
     stderr: str
     duration: float
     cold: bool
+    version: str = ""

@@ -1,0 +1,6 @@
+"""The Jupyter server extension: one Worker for the life of the server, behind an authenticated REST API.
+
+Layout: app (the ExtensionApp, its traits, the Worker's lifecycle, the environment kernels
+inherit), handlers (thin REST handlers: parse, call the Worker, serialise), progress (progress
+events from worker threads to NDJSON responses and the server-sent event stream).
+"""

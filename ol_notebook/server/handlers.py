@@ -1,0 +1,330 @@
+"""The REST API (see openapi.yaml): thin handlers that parse, call the Worker, serialise.
+
+Every route is authenticated and then authorized against the resource "ol"; errors from
+the engine become `{"error": ...}` with the status `ol_notebook.api.status_for` gives.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import asdict
+from typing import TYPE_CHECKING, Any
+
+from jupyter_server.auth.decorator import authorized
+from jupyter_server.base.handlers import APIHandler
+from tornado import web
+from tornado.iostream import StreamClosedError
+
+from ol_notebook import __version__
+from ol_notebook.api import (
+    NDJSON,
+    BadRequest,
+    corruptions_to_json,
+    entry_to_json,
+    error_to_json,
+    event_to_json,
+    gc_report_to_json,
+    invocation_to_json,
+    lambda_settings_from_json,
+    pull_report_to_json,
+    status_for,
+)
+from ol_notebook.errors import OLError
+from ol_notebook.puller import EventSink, PullEvent
+from ol_notebook.resolve import Closure
+from ol_notebook.runtime import InvalidEvent
+from ol_notebook.server.progress import CLOSED, ProgressHub
+from ol_notebook.worker import Worker
+
+if TYPE_CHECKING:
+    from ol_notebook.server.app import OLNotebookApp
+
+AUTH_RESOURCE = "ol"
+HEARTBEAT_SECONDS = 15.0
+_MISSING = object()
+
+
+class OLHandler(APIHandler):
+    auth_resource = AUTH_RESOURCE
+
+    @property
+    def app(self) -> OLNotebookApp:
+        return self.settings["ol_notebook"]
+
+    @property
+    def worker(self) -> Worker:
+        return self.app.worker
+
+    @property
+    def hub(self) -> ProgressHub:
+        return self.app.hub
+
+    def json_body(self) -> dict[str, Any]:
+        """The request body as a JSON object; an empty body is {}."""
+        if not self.request.body:
+            return {}
+        try:
+            body = json.loads(self.request.body)
+        except ValueError as error:
+            raise BadRequest(f"the request body is not JSON: {error}") from None
+        if not isinstance(body, dict):
+            raise BadRequest(f"the request body must be a JSON object, not {type(body).__name__}")
+        return body
+
+    def reply(self, data: Any, status: int = 200) -> None:
+        self.set_status(status)
+        self.finish(json.dumps(data))
+
+    async def run_operation(self, what: str, operation: Callable[[EventSink], Awaitable[Any]]) -> None:
+        """Run a long operation; stream its progress as NDJSON if the client asked for it."""
+        operation_id = self.hub.new_operation(what)
+        if NDJSON not in self.request.headers.get("Accept", ""):
+            self.reply(await operation(self.hub.sink(operation_id)))
+            return
+        events: asyncio.Queue[PullEvent | None] = asyncio.Queue()
+        task = asyncio.ensure_future(operation(self.hub.sink(operation_id, also=events.put_nowait)))
+        # Events reach the loop before the operation's own completion does, so this comes last.
+        task.add_done_callback(lambda _: events.put_nowait(None))
+        self.set_header("Content-Type", NDJSON)
+        self.set_header("Cache-Control", "no-cache")
+        try:
+            while (event := await events.get()) is not None:
+                self.write(json.dumps({"event": event_to_json(event, operation_id)}) + "\n")
+                await self.flush()
+        except StreamClosedError:
+            await asyncio.wait([task])  # the client left; the operation still finishes (or fails) whole
+            return
+        try:
+            line = {"result": task.result()}
+        except Exception as error:
+            self.log_exception(type(error), error, error.__traceback__)
+            line = error_to_json(error)
+        self.write(json.dumps(line) + "\n")
+        self.finish(set_content_type=NDJSON)
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        error = kwargs.get("exc_info", (None, None, None))[1]
+        if isinstance(error, OLError):
+            self.set_status(status_for(error))
+            self.finish(json.dumps(error_to_json(error)))
+        else:
+            super().write_error(status_code, **kwargs)
+
+    def log_exception(self, typ: Any, value: Any, tb: Any) -> None:
+        """Engine errors are answers, not server faults: one line, no traceback."""
+        if isinstance(value, OLError):
+            self.log.info("ol-notebook: %s %s: %s: %s", self.request.method, self.request.path,
+                          type(value).__name__, value)
+        else:
+            super().log_exception(typ, value, tb)
+
+
+def _field(body: dict[str, Any], key: str, kind: type, default: Any = _MISSING) -> Any:
+    value = body.get(key, default)
+    if value is _MISSING:
+        raise BadRequest(f"the request needs a {key!r} field")
+    if value is not default and not isinstance(value, kind):
+        raise BadRequest(f"{key!r} must be {kind.__name__}, not {type(value).__name__}")
+    return value
+
+
+class VersionHandler(OLHandler):
+    @web.authenticated
+    @authorized
+    def get(self) -> None:
+        settings, runtime = self.worker.settings, self.worker.packages.runtime
+        self.reply({"version": __version__, "runtime": runtime.id, "python": runtime.version,
+                    "index": settings.index.describe(), "store": str(settings.store_dir),
+                    "registry": str(settings.registry_dir)})
+
+
+class LambdasHandler(OLHandler):
+    @web.authenticated
+    @authorized
+    def get(self) -> None:
+        self.reply({"lambdas": self.worker.lambdas()})
+
+
+class LambdaHandler(OLHandler):
+    @web.authenticated
+    @authorized
+    def get(self, name: str) -> None:
+        self.reply(self.worker.describe(name))
+
+    @web.authenticated
+    @authorized
+    async def put(self, name: str) -> None:
+        body = self.json_body()
+        code = _field(body, "code", str)
+        requirements = _field(body, "requirements", str, "")
+        settings = lambda_settings_from_json(body.get("settings"), self.worker.settings.lambda_defaults)
+
+        async def deploy(on_event: EventSink) -> dict[str, Any]:
+            await self.worker.deploy(name, code, requirements, settings, on_event)
+            return self.worker.describe(name)
+
+        await self.run_operation(f"deploy-{name}", deploy)
+
+    @web.authenticated
+    @authorized
+    async def delete(self, name: str) -> None:
+        await self.worker.remove(name)
+        self.set_status(204)
+        self.finish()
+
+
+class RollbackHandler(OLHandler):
+    @web.authenticated
+    @authorized
+    async def post(self, name: str) -> None:
+        number = self.json_body().get("version")
+        if number is not None and (not isinstance(number, int) or isinstance(number, bool)):
+            raise BadRequest(f"'version' must be an integer or null, not {number!r}")
+        await self.worker.rollback(name, number)
+        self.reply(self.worker.describe(name))
+
+
+class LogsHandler(OLHandler):
+    @web.authenticated
+    @authorized
+    def get(self, name: str) -> None:
+        try:
+            limit = int(self.get_query_argument("limit", "50"))
+        except ValueError:
+            raise BadRequest(f"'limit' must be an integer, not {self.get_query_argument('limit')!r}") from None
+        if limit < 1:
+            raise BadRequest("'limit' must be at least 1")
+        self.reply({"logs": [asdict(log) for log in self.worker.logs(name, limit)]})
+
+
+class RunHandler(OLHandler):
+    """OpenLambda's run/NAME: the event in, the handler's result out."""
+
+    @web.authenticated
+    @authorized("execute")
+    async def post(self, name: str) -> None:
+        try:
+            event = json.loads(self.request.body) if self.request.body else None
+        except ValueError as error:
+            raise InvalidEvent(name, f"the request body is not JSON ({error})") from None
+        invocation = await self.worker.invoke(name, event)
+        if self.get_query_argument("details", "0") == "1":
+            self.finish(json.dumps(invocation_to_json(invocation)))
+        else:
+            self.finish(json.dumps(invocation.value))
+
+
+class CompileHandler(OLHandler):
+    @web.authenticated
+    @authorized
+    async def post(self) -> None:
+        requirements = _field(self.json_body(), "requirements", str)
+        closure = await self.worker.compile(requirements)
+        self.reply({"closure": asdict(closure), "requirements_txt": closure.to_requirements_txt()})
+
+
+class PullHandler(OLHandler):
+    @web.authenticated
+    @authorized
+    async def post(self) -> None:
+        body = self.json_body()
+        root = _field(body, "root", str, None)
+        given = _field(body, "closure", dict, None)
+        requirements = _field(body, "requirements", str, None if given is not None else _MISSING)
+        closure = _closure_from_json(given) if given is not None else None
+
+        async def pull(on_event: EventSink) -> dict[str, Any]:
+            pinned = closure or await self.worker.compile(requirements)
+            report = await self.worker.pull(pinned, on_event, root)
+            return {"closure": asdict(pinned), **pull_report_to_json(report)}
+
+        await self.run_operation("pull", pull)
+
+
+def _closure_from_json(data: dict[str, Any]) -> Closure:
+    try:
+        return Closure.from_json(json.dumps(data))
+    except (KeyError, TypeError, ValueError) as error:
+        raise BadRequest(f"'closure' is not a closure as `compile` returns it: {error!r}") from None
+
+
+class PackagesHandler(OLHandler):
+    @web.authenticated
+    @authorized
+    def get(self) -> None:
+        self.reply({"packages": [entry_to_json(entry) for entry in self.worker.package_entries()]})
+
+
+class VerifyHandler(OLHandler):
+    @web.authenticated
+    @authorized
+    async def post(self) -> None:
+        self.reply(corruptions_to_json(await self.worker.verify()))
+
+
+class GcHandler(OLHandler):
+    @web.authenticated
+    @authorized
+    async def post(self) -> None:
+        body = self.json_body()
+        keep = _field(body, "keep", list, [])
+        if not all(isinstance(key, str) for key in keep):
+            raise BadRequest("'keep' must be a list of NAME==VERSION strings")
+        report = await self.worker.gc(keep, delete=_field(body, "delete", bool, False))
+        self.reply(gc_report_to_json(report))
+
+
+class EventsHandler(OLHandler):
+    """Server-sent events: every progress event of this server, for the sidebar."""
+
+    _track_activity = False  # an open stream is not user activity
+
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        self.set_header("Content-Type", "text/event-stream")
+        self.set_header("Cache-Control", "no-cache")
+        queue = self.hub.subscribe()
+        try:
+            self.write(": connected\n\n")
+            await self.flush()
+            while True:
+                try:
+                    data = await asyncio.wait_for(queue.get(), HEARTBEAT_SECONDS)
+                except TimeoutError:
+                    self.write(": heartbeat\n\n")
+                else:
+                    if data is CLOSED:
+                        break
+                    self.write(f"data: {json.dumps(data)}\n\n")
+                await self.flush()
+        except StreamClosedError:
+            return
+        finally:
+            self.hub.unsubscribe(queue)
+        self.finish(set_content_type="text/event-stream")
+
+
+NAME = r"(?P<name>[^/]+)"
+# Paths below {base_url}ol, as in openapi.yaml ({name} is a lambda name).
+ROUTES: tuple[tuple[str, type[OLHandler]], ...] = (
+    ("/version", VersionHandler),
+    ("/lambdas", LambdasHandler),
+    ("/lambdas/{name}", LambdaHandler),
+    ("/lambdas/{name}/rollback", RollbackHandler),
+    ("/lambdas/{name}/logs", LogsHandler),
+    ("/run/{name}", RunHandler),
+    ("/compile", CompileHandler),
+    ("/pull", PullHandler),
+    ("/packages", PackagesHandler),
+    ("/verify", VerifyHandler),
+    ("/gc", GcHandler),
+    ("/events", EventsHandler),
+)
+
+
+def url_patterns(prefix: str) -> list[tuple[str, type[OLHandler]]]:
+    """Tornado patterns for ROUTES under `prefix` (the server adds base_url)."""
+    return [(prefix + path.replace("{name}", NAME), handler) for path, handler in ROUTES]
