@@ -202,6 +202,7 @@ class Worker:
             network=settings.network,
             env=dict(settings.env),
             instances=settings.instances,
+            queue=settings.queue,
         )
 
     def _summary(self, version: LambdaVersion) -> dict[str, Any]:

@@ -14,6 +14,7 @@ class LambdaSettings:
     network: bool = True
     env: dict[str, str] = field(default_factory=dict)
     instances: int = 4  # workers at once; more callers wait in a bounded queue
+    queue: int = 64  # callers that may wait for a worker; beyond that a call fails at once as busy
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

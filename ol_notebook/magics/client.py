@@ -1,0 +1,58 @@
+"""The one interface the magics use to reach the engine, wherever it runs.
+
+In a kernel started by a Jupyter server with the ol-notebook extension, the engine lives in
+the server (shared by every kernel and the sidebar) and `RestClient` talks to its API; with
+no server (plain IPython, a script, tests) `LocalClient` runs a Worker in this process. Both
+return the JSON shapes of `ol_notebook.api` and raise the engine's exceptions, and both call
+`on_event` on the calling thread only, so the magics have no `if rest:` branches.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Protocol
+
+from ol_notebook.magics.local import LocalClient
+from ol_notebook.magics.rest import RestClient
+from ol_notebook.puller import EventSink
+
+SERVER_URL_ENV = "OL_NOTEBOOK_SERVER_URL"
+SERVER_TOKEN_ENV = "OL_NOTEBOOK_SERVER_TOKEN"
+
+
+class Client(Protocol):
+    where: str  # what this client talks to, for messages
+
+    def info(self) -> dict[str, Any]:
+        """The engine's version, runtime id, Python version, index, store and registry."""
+
+    def pull(self, requirements: str, on_event: EventSink) -> dict[str, Any]:
+        """Compile `requirements` and pull the closure: closure, installed, hits, seconds, packages."""
+
+    def deploy(self, name: str, code: str, requirements: str, settings: dict[str, Any],
+               on_event: EventSink) -> dict[str, Any]:
+        """Deploy a new version (`settings` may give only some fields) and describe the lambda."""
+
+    def invoke(self, name: str, event: Any) -> dict[str, Any]:
+        """Call the lambda: result, stdout, stderr, duration, cold, version."""
+
+    def lambdas(self) -> list[dict[str, Any]]: ...
+
+    def describe(self, name: str) -> dict[str, Any]: ...
+
+    def logs(self, name: str, limit: int) -> list[dict[str, Any]]: ...
+
+    def remove(self, name: str) -> None: ...
+
+    def packages(self) -> list[dict[str, Any]]: ...
+
+    def close(self) -> None:
+        """Release what the client holds (the local engine stops every lambda sandbox it started)."""
+
+
+def connect() -> Client:
+    """The server's API if this kernel was started by one (it exports its URL), else a local engine."""
+    url = os.environ.get(SERVER_URL_ENV)
+    if url:
+        return RestClient(url, os.environ.get(SERVER_TOKEN_ENV, ""))
+    return LocalClient()

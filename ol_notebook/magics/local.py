@@ -1,0 +1,136 @@
+"""The engine in this process, for when no Jupyter server shares its own.
+
+The Worker is async and its lambda sandboxes belong to one event loop, while a kernel runs
+its own loop (and a cell blocks it), so the Worker gets a private loop on a daemon thread.
+Every call is a coroutine submitted to it; progress events, reported by the engine's threads,
+are queued and handed to `on_event` on the calling thread while it waits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import queue
+import threading
+import weakref
+from collections.abc import Callable, Coroutine
+from dataclasses import asdict
+from typing import Any, TypeVar
+
+from ol_notebook import __version__
+from ol_notebook.api import entry_to_json, invocation_to_json, lambda_settings_from_json, pull_report_to_json
+from ol_notebook.magics.errors import MagicError
+from ol_notebook.puller import EventSink, PullEvent
+from ol_notebook.settings import Settings
+from ol_notebook.worker import Worker
+
+T = TypeVar("T")
+CLOSE_SECONDS = 30.0
+
+
+class LocalClient:
+    def __init__(self, settings: Settings | None = None):
+        self.worker = Worker(settings or Settings())
+        engine = self.worker.settings
+        self.where = f"this kernel's own engine (store {engine.store_dir}, lambdas {engine.registry_dir})"
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="ol-notebook engine", daemon=True)
+        self._thread.start()
+        _OPEN.add(self)
+
+    def info(self) -> dict[str, Any]:
+        settings, runtime = self.worker.settings, self.worker.packages.runtime
+        return {"version": __version__, "runtime": runtime.id, "python": runtime.version,
+                "index": settings.index.describe(), "store": str(settings.store_dir),
+                "registry": str(settings.registry_dir)}
+
+    def pull(self, requirements: str, on_event: EventSink) -> dict[str, Any]:
+        async def pull(sink: EventSink) -> dict[str, Any]:
+            closure = await self.worker.compile(requirements)
+            report = await self.worker.pull(closure, sink)
+            return {"closure": asdict(closure), **pull_report_to_json(report)}
+
+        return self._run(pull, on_event)
+
+    def deploy(self, name: str, code: str, requirements: str, settings: dict[str, Any],
+               on_event: EventSink) -> dict[str, Any]:
+        merged = lambda_settings_from_json(settings, self.worker.settings.lambda_defaults)
+
+        async def deploy(sink: EventSink) -> dict[str, Any]:
+            await self.worker.deploy(name, code, requirements, merged, sink)
+            return self.worker.describe(name)
+
+        return self._run(deploy, on_event)
+
+    def invoke(self, name: str, event: Any) -> dict[str, Any]:
+        async def invoke(_: EventSink) -> dict[str, Any]:
+            return invocation_to_json(await self.worker.invoke(name, event))
+
+        return self._run(invoke)
+
+    def lambdas(self) -> list[dict[str, Any]]:
+        return self._call(self.worker.lambdas)
+
+    def describe(self, name: str) -> dict[str, Any]:
+        return self._call(self.worker.describe, name)
+
+    def logs(self, name: str, limit: int) -> list[dict[str, Any]]:
+        return [asdict(log) for log in self._call(self.worker.logs, name, limit)]
+
+    def remove(self, name: str) -> None:
+        async def remove(_: EventSink) -> None:
+            await self.worker.remove(name)
+
+        self._run(remove)
+
+    def packages(self) -> list[dict[str, Any]]:
+        return [entry_to_json(entry) for entry in self._call(self.worker.package_entries)]
+
+    def close(self) -> None:
+        """Stop every lambda sandbox, then the loop; safe to call twice."""
+        _OPEN.discard(self)
+        if self._loop.is_closed():
+            return
+        if self._thread.is_alive():
+            asyncio.run_coroutine_threadsafe(self.worker.close(), self._loop).result(CLOSE_SECONDS)
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(CLOSE_SECONDS)
+        self._loop.close()
+
+    def _call(self, function: Callable[..., T], *args: Any) -> T:
+        """A synchronous engine method, run on the engine's loop like everything that touches its runtimes."""
+
+        async def call(_: EventSink) -> T:
+            return function(*args)
+
+        return self._run(call)
+
+    def _run(self, operation: Callable[[EventSink], Coroutine[Any, Any, T]], on_event: EventSink | None = None) -> T:
+        """Run `operation` on the engine's loop; relay its events to `on_event` here until it ends."""
+        if self._loop.is_closed():
+            raise MagicError(f"{self.where} was closed when the extension was unloaded: deploy the lambda again, "
+                             "or use %ol_invoke")
+        events: queue.SimpleQueue[PullEvent | None] = queue.SimpleQueue()
+        future = asyncio.run_coroutine_threadsafe(operation(events.put), self._loop)
+        future.add_done_callback(lambda _: events.put(None))  # queued after every event the operation reported
+        try:
+            while (event := events.get()) is not None:
+                if on_event:
+                    on_event(event)
+        except KeyboardInterrupt:
+            future.cancel()  # an interrupted cell stops waiting, and the engine stops the operation
+            raise
+        return future.result()
+
+
+_OPEN: weakref.WeakSet[LocalClient] = weakref.WeakSet()
+
+
+def _close_all() -> None:
+    """Stop the sandboxes of every client still open when the interpreter exits (a kernel shutting down)."""
+    for client in list(_OPEN):
+        client.close()
+
+
+# Not `atexit`: Python shuts its thread pools down before atexit handlers run, and stopping a
+# sandbox needs one. threading's exit hooks run before that, newest first (the pools' hook is older).
+threading._register_atexit(_close_all)

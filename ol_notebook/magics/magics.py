@@ -1,0 +1,263 @@
+"""The magics: declare the notebook's requirements, deploy cells as lambdas, and look at them.
+
+Each magic parses its line, calls the client, and returns something that displays itself
+(a table, a handle), so its result is also a value (`table = %ol_lambdas`). Engine errors
+are shown by their message, never with the frames of this module.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from IPython.core.error import UsageError
+from IPython.core.magic import Magics, cell_magic, line_magic, magics_class, no_var_expand
+from IPython.core.magic_arguments import argument, magic_arguments
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
+
+from ol_notebook.errors import OLError
+from ol_notebook.magics.client import Client, connect
+from ol_notebook.magics.errors import MagicError, rendered, shows_errors
+from ol_notebook.magics.handle import LambdaHandle
+from ol_notebook.magics.progress import LiveProgress
+from ol_notebook.magics.script import check_python, read_script_metadata
+from ol_notebook.magics.views import Table, declared_table, lambdas_table, logs_table, packages_table, pulled_table
+from ol_notebook.registry import validate_code, validate_name
+from ol_notebook.resolve import read_requirements_file
+from ol_notebook.sizes import parse_size
+
+# The body of a cell magic starts below its `%%ol_lambda` line: body line 1 is cell line 2.
+CELL_LINE_OFFSET = 1
+
+
+@magics_class
+class OLMagics(Magics):
+    def __init__(self, shell: Any):
+        super().__init__(shell)
+        self.requirements: list[str] = []  # the notebook's, as last pulled by %ol_requirements
+        self._client: Client | None = None
+        self._from_cells: set[str] = set()  # lambdas deployed from cells of this session
+
+    @property
+    def client(self) -> Client:
+        """Connected on first use, so `%load_ext` is instant and reads the environment of that moment."""
+        if self._client is None:
+            self._client = connect()
+        return self._client
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+    @magic_arguments()
+    @argument("-h", "--help", action="help", help="show this help")
+    @argument("requirements", nargs="*", metavar="REQUIREMENT",
+              help="PEP 508 requirements, quoted like in a shell: requests==2.20 'numpy<2.2'")
+    @argument("-r", "--requirement", dest="files", action="append", default=[], metavar="FILE",
+              help="also read requirements from this requirements.in file (repeatable)")
+    @argument("--add", action="store_true",
+              help="add to the current requirements (replacing any for the same package) instead of replacing them")
+    @argument("--show", action="store_true", help="show the current requirements; compile and pull nothing")
+    @line_magic
+    @shows_errors
+    def ol_requirements(self, line: str) -> Table | None:
+        """Declare the notebook's requirements: lambdas get them unless they declare their own.
+
+        Compiles them to a pinned closure, pulls what the store lacks (with live progress), and
+        shows every pinned package, already in the store or pulled now. Without requirements,
+        like --show.
+        """
+        args = _parse(self.ol_requirements, line)
+        if args is None:
+            return None
+        given = [*args.requirements, *(str(req) for path in args.files for req in read_requirements_file(Path(path)))]
+        if args.show or not given:
+            if given:
+                raise UsageError("--show takes no requirements: it shows the current ones")
+            return declared_table(self.requirements)
+        wanted = _merged(self.requirements, given) if args.add else given
+        with LiveProgress(f"Pulling {' '.join(wanted)}") as progress:
+            pulled = self.client.pull("\n".join(wanted), progress)
+            progress.finish(f"{len(pulled['installed'])} pulled, {len(pulled['hits'])} already in the store")
+        self.requirements = wanted
+        return pulled_table(wanted, pulled)
+
+    @magic_arguments()
+    @argument("-h", "--help", action="help", help="show this help")
+    @argument("name", metavar="NAME", help="the lambda's name, and the variable of its handle ('-' becomes '_')")
+    @argument("--timeout", type=float, help="seconds per invocation (default 30)")
+    @argument("--memory", type=parse_size, help="memory of its sandbox, e.g. 512M (the default)")
+    @argument("--no-network", action="store_true", help="no network inside the lambda")
+    @argument("--env", action="append", default=[], metavar="K=V", help="an environment variable (repeatable)")
+    @argument("--requirements", metavar="'REQ ...'",
+              help="this lambda's requirements instead of the notebook's, e.g. --requirements 'alpha==1.0 beta'")
+    @argument("--instances", type=int, help="workers at once (default 4); more callers wait in a queue")
+    @cell_magic
+    @shows_errors
+    def ol_lambda(self, line: str, cell: str) -> LambdaHandle | None:
+        """Deploy the cell, which defines f(event), as a lambda, and put its handle in a variable.
+
+        It gets the notebook's requirements (%ol_requirements), unless --requirements or a PEP 723
+        block at the top of the cell (`# /// script` ... `dependencies = [...]` ... `# ///`) says otherwise.
+        Then `NAME(event)` invokes it and returns its result.
+        """
+        args = _parse(self.ol_lambda, line)
+        if args is None:
+            return None
+        name = validate_name(args.name)
+        validate_code(cell, name, line_offset=CELL_LINE_OFFSET)
+        requirements = self._lambda_requirements(name, cell, args.requirements)
+        with LiveProgress(f"Deploying {name}") as progress:
+            try:
+                deployed = self.client.deploy(name, cell, "\n".join(requirements), _settings(args), progress)
+            except OLError as error:  # e.g. its import failed: the traceback is in the cell's lines
+                raise rendered(error, CELL_LINE_OFFSET) from None
+            pins = ", ".join(deployed["pins"]) or "no packages"
+            progress.finish(f"version {deployed['version']} deployed ({pins})")
+        self._from_cells.add(name)
+        handle = self._handle(name)
+        self.shell.user_ns[name.replace("-", "_")] = handle
+        return handle
+
+    @magic_arguments()
+    @argument("-h", "--help", action="help", help="show this help")
+    @argument("name", metavar="NAME", help="the lambda to invoke")
+    @argument("event", nargs="?", metavar="EVENT_JSON", help="the event: the rest of the line, as JSON (default {})")
+    @line_magic
+    @no_var_expand
+    @shows_errors
+    def ol_invoke(self, line: str) -> Any:
+        """Invoke a lambda with a JSON event and return its result; what it prints is shown too."""
+        name, _, text = line.strip().partition(" ")
+        if not name or name.startswith("-"):  # only the name (or --help) is read like arguments
+            _parse(self.ol_invoke, name)
+            return None
+        try:
+            event = json.loads(text.strip() or "{}")
+        except json.JSONDecodeError as error:
+            raise MagicError(f"the event for lambda {name!r} is not valid JSON: {error}: {text.strip()}") from None
+        return self._handle(name)(event)
+
+    @magic_arguments()
+    @argument("-h", "--help", action="help", help="show this help")
+    @line_magic
+    @shows_errors
+    def ol_lambdas(self, line: str) -> Table | None:
+        """The deployed lambdas: version, pins, state, latency."""
+        if _parse(self.ol_lambdas, line) is None:
+            return None
+        return lambdas_table(self.client.lambdas(), self.client.where)
+
+    @magic_arguments()
+    @argument("-h", "--help", action="help", help="show this help")
+    @line_magic
+    @shows_errors
+    def ol_packages(self, line: str) -> Table | None:
+        """The packages in the store: version, size, import names, index."""
+        if _parse(self.ol_packages, line) is None:
+            return None
+        return packages_table(self.client.packages())
+
+    @magic_arguments()
+    @argument("-h", "--help", action="help", help="show this help")
+    @argument("name", metavar="NAME", help="the lambda")
+    @argument("-n", "--limit", type=int, default=20, help="how many invocations (default 20)")
+    @line_magic
+    @shows_errors
+    def ol_logs(self, line: str) -> Table | None:
+        """A lambda's recent invocations, newest last: time, version, latency, outcome, output."""
+        args = _parse(self.ol_logs, line)
+        if args is None:
+            return None
+        if args.limit < 1:
+            raise UsageError(f"--limit must be at least 1, not {args.limit}")
+        return logs_table(args.name, self.client.logs(args.name, args.limit))
+
+    @magic_arguments()
+    @argument("-h", "--help", action="help", help="show this help")
+    @argument("name", metavar="NAME", help="the lambda to remove")
+    @line_magic
+    @shows_errors
+    def ol_rm(self, line: str) -> None:
+        """Remove a lambda and its handle; its packages stay in the store until a gc."""
+        args = _parse(self.ol_rm, line)
+        if args is None:
+            return
+        self.client.remove(args.name)
+        self._from_cells.discard(args.name)
+        variable = args.name.replace("-", "_")
+        handle = self.shell.user_ns.get(variable)
+        if isinstance(handle, LambdaHandle) and handle.name == args.name:
+            del self.shell.user_ns[variable]
+        print(f"removed lambda {args.name}; its packages stay in the store until a gc")
+
+    def _handle(self, name: str) -> LambdaHandle:
+        return LambdaHandle(self.client, name, CELL_LINE_OFFSET if name in self._from_cells else None)
+
+    def _lambda_requirements(self, name: str, cell: str, option: str | None) -> list[str]:
+        """The cell's `# /// script` dependencies, else --requirements, else the notebook's."""
+        metadata = read_script_metadata(cell, name)
+        if metadata is not None and metadata.requires_python is not None:
+            check_python(metadata, self.client.info()["python"], name)
+        declared = metadata.dependencies if metadata is not None else None
+        if declared is not None and option is not None:
+            raise MagicError(f"lambda {name!r} declares its requirements twice, in its `# /// script` block and "
+                             "with --requirements: keep one")
+        if declared is not None:
+            return list(declared)
+        if option is not None:
+            return _split(option)
+        return list(self.requirements)
+
+
+def _parse(magic: Callable[..., Any], line: str) -> argparse.Namespace | None:
+    """The magic's arguments, split like a shell; None when --help printed the usage."""
+    try:
+        return magic.parser.parse_args(_split(line))  # type: ignore[attr-defined]
+    except SystemExit:  # argparse's help action exits; errors raise UsageError instead
+        return None
+
+
+def _split(line: str) -> list[str]:
+    try:
+        return shlex.split(line)
+    except ValueError as error:
+        raise UsageError(f"cannot split {line!r}: {error}") from None
+
+
+def _merged(current: Sequence[str], added: Sequence[str]) -> list[str]:
+    """`current` plus `added`, where an added requirement replaces the current ones for its package."""
+    replaced = {_package(text) for text in added}
+    return [text for text in current if _package(text) not in replaced] + list(added)
+
+
+def _package(requirement: str) -> str:
+    try:
+        return canonicalize_name(Requirement(requirement).name)
+    except InvalidRequirement:
+        return requirement  # the engine reports it, naming the requirement
+
+
+def _settings(args: argparse.Namespace) -> dict[str, Any]:
+    """Only the settings the line gives: the engine's defaults fill the rest."""
+    given = {
+        "timeout": args.timeout,
+        "memory": args.memory,
+        "instances": args.instances,
+        "network": False if args.no_network else None,
+        "env": dict(_pair(item) for item in args.env) or None,
+    }
+    return {key: value for key, value in given.items() if value is not None}
+
+
+def _pair(text: str) -> tuple[str, str]:
+    key, sep, value = text.partition("=")
+    if not sep or not key:
+        raise UsageError(f"--env {text!r} is not KEY=VALUE")
+    return key, value

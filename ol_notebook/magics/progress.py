@@ -1,0 +1,108 @@
+"""Live progress of a pull or a deploy in the cell's output: one display, updated in place.
+
+The engine reports progress per package (queued, downloading, building, installing, done,
+failed) and per deploy stage (resolving, starting, deployed). `LiveProgress` is the event
+sink the magics pass to the client; it is only ever called on the thread running the cell,
+so updates reach the right output. A finished package and a new stage are shown at once;
+other events (many per package) at most every REFRESH_SECONDS.
+"""
+
+from __future__ import annotations
+
+import time
+from html import escape
+from types import TracebackType
+
+from IPython.display import display
+
+from ol_notebook.puller import PullEvent
+from ol_notebook.sizes import format_size
+
+PACKAGE_KINDS = ("queued", "downloading", "building", "installing", "done", "failed")
+MILESTONES = ("done", "failed", "resolving", "starting", "deployed")  # always shown; other events at most every:
+REFRESH_SECONDS = 0.25
+
+
+class ProgressView:
+    """What an operation has done so far, as HTML for notebooks and as text elsewhere."""
+
+    def __init__(self, title: str):
+        self.title = title
+        self.stage = "resolving"
+        self.packages: dict[str, PullEvent] = {}
+
+    def add(self, event: PullEvent) -> None:
+        if event.kind in PACKAGE_KINDS:
+            self.packages[event.key] = event
+            if self.stage == "resolving":  # a pull reports no stage of its own once resolved
+                self.stage = "pulling"
+        else:
+            self.stage = f"{event.kind} {event.message}".strip()
+
+    @property
+    def headline(self) -> str:
+        finished = sum(event.kind in ("done", "failed") for event in self.packages.values())
+        counts = f" ({finished}/{len(self.packages)} packages)" if self.packages else ""
+        return f"{self.title}: {self.stage}{counts}"
+
+    def _repr_html_(self) -> str:
+        rows = "".join(
+            f"<tr><td><code>{escape(key)}</code></td><td>{escape(event.kind)}</td><td>{_bar(event)}</td>"
+            f"<td>{escape(_detail(event))}</td></tr>"
+            for key, event in self.packages.items()
+        )
+        table = f'<table style="margin:0">{rows}</table>' if rows else ""
+        return f"<div><b>{escape(self.headline)}</b>{table}</div>"
+
+    def __repr__(self) -> str:
+        lines = [f"  {key:30} {event.kind:11} {_detail(event)}".rstrip() for key, event in self.packages.items()]
+        return "\n".join([self.headline, *lines])
+
+
+class LiveProgress:
+    """An event sink that keeps a display of a `ProgressView` up to date; a context manager that
+    shows the outcome (`finish`, or the error that ended the operation) when it ends."""
+
+    def __init__(self, title: str):
+        self.view = ProgressView(title)
+        self._handle = None
+        self._shown_at = 0.0
+
+    def __enter__(self) -> LiveProgress:
+        self._handle = display(self.view, display_id=True)
+        self._shown_at = time.monotonic()
+        return self
+
+    def __call__(self, event: PullEvent) -> None:
+        self.view.add(event)
+        if event.kind in MILESTONES or time.monotonic() - self._shown_at >= REFRESH_SECONDS:
+            self._show()
+
+    def finish(self, outcome: str) -> None:
+        self.view.stage = outcome
+        self._show()
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
+        if error is not None:
+            self.finish("interrupted" if isinstance(error, KeyboardInterrupt) else f"failed ({type(error).__name__})")
+
+    def _show(self) -> None:
+        if self._handle is not None:
+            self._handle.update(self.view)
+        self._shown_at = time.monotonic()
+
+
+def _bar(event: PullEvent) -> str:
+    if event.kind == "done":
+        return '<progress value="1" max="1"></progress>'
+    if event.kind == "downloading" and event.bytes_total:
+        return f'<progress value="{event.bytes_done}" max="{event.bytes_total}"></progress>'
+    return "<progress></progress>" if event.kind != "failed" else ""
+
+
+def _detail(event: PullEvent) -> str:
+    if event.kind == "done" and not event.message:
+        return f"{format_size(event.bytes_done)} in {event.seconds:.2f} s"
+    if event.kind in ("queued", "downloading") and event.bytes_total:
+        return f"{format_size(event.bytes_done)} / {format_size(event.bytes_total)}"
+    return event.message

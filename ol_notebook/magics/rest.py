@@ -1,0 +1,158 @@
+"""The engine of the Jupyter server that started this kernel, through its REST API (openapi.yaml).
+
+Connections are kept alive and reused (an invocation is one round trip on an open socket);
+each thread takes its own from a small pool, so handles can be called from many threads.
+Long operations ask for NDJSON and read it line by line, so progress arrives as it happens.
+Errors are rebuilt by `ol_notebook.api` as the engine's own exception classes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import json
+import threading
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+from ol_notebook.api import API_PREFIX, NDJSON, error_from_json, event_from_json
+from ol_notebook.errors import OLError
+from ol_notebook.puller import EventSink
+from ol_notebook.runtime import InvalidEvent
+
+JSON = "application/json"
+# A kept-alive socket the server has closed in the meantime fails like this; the request is sent again.
+STALE_CONNECTION = (ConnectionResetError, BrokenPipeError)
+
+
+class ServerUnreachable(OLError):
+    """The ol-notebook server this kernel was started by does not answer."""
+
+
+class RestClient:
+    def __init__(self, url: str, token: str):
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ServerUnreachable(f"the ol-notebook server URL {url!r} is not an http(s) URL")
+        self.where = f"the ol-notebook server at {url}"
+        self._connection_class = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
+        self._host, self._port = parts.hostname, parts.port
+        self._prefix = f"{parts.path.rstrip('/')}/{API_PREFIX}/"
+        self._headers = {"Authorization": f"token {token}"} if token else {}
+        self._idle: list[http.client.HTTPConnection] = []
+        self._lock = threading.Lock()
+
+    def info(self) -> dict[str, Any]:
+        return self._request("GET", "version")
+
+    def pull(self, requirements: str, on_event: EventSink) -> dict[str, Any]:
+        return self._stream("POST", "pull", {"requirements": requirements}, on_event)
+
+    def deploy(self, name: str, code: str, requirements: str, settings: dict[str, Any],
+               on_event: EventSink) -> dict[str, Any]:
+        body = {"code": code, "requirements": requirements, "settings": settings}
+        return self._stream("PUT", f"lambdas/{_segment(name)}", body, on_event)
+
+    def invoke(self, name: str, event: Any) -> dict[str, Any]:
+        try:
+            body = json.dumps(event)
+        except (TypeError, ValueError) as error:  # what the engine itself says of such an event
+            raise InvalidEvent(name, str(error)) from None
+        return self._request("POST", f"run/{_segment(name)}?details=1", body)
+
+    def lambdas(self) -> list[dict[str, Any]]:
+        return self._request("GET", "lambdas")["lambdas"]
+
+    def describe(self, name: str) -> dict[str, Any]:
+        return self._request("GET", f"lambdas/{_segment(name)}")
+
+    def logs(self, name: str, limit: int) -> list[dict[str, Any]]:
+        return self._request("GET", f"lambdas/{_segment(name)}/logs?limit={limit}")["logs"]
+
+    def remove(self, name: str) -> None:
+        self._request("DELETE", f"lambdas/{_segment(name)}")
+
+    def packages(self) -> list[dict[str, Any]]:
+        return self._request("GET", "packages")["packages"]
+
+    def close(self) -> None:
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for connection in idle:
+            connection.close()
+
+    def _request(self, method: str, path: str, body: Any = None) -> Any:
+        """One JSON round trip; an error status raises the engine's exception."""
+        with self._response(method, path, body, JSON) as response:
+            data = response.read()
+        if response.status == 204:
+            return None
+        parsed = _parse(data)
+        if response.status >= 400:
+            raise error_from_json(response.status, parsed)
+        return parsed
+
+    def _stream(self, method: str, path: str, body: Any, on_event: EventSink) -> Any:
+        """A long operation: its progress events go to `on_event`, then its result or error line."""
+        outcome: dict[str, Any] = {}
+        with self._response(method, path, body, NDJSON) as response:
+            if response.status >= 400:  # refused before any work started
+                raise error_from_json(response.status, _parse(response.read()))
+            for raw in response:
+                line = _parse(raw)
+                if not isinstance(line, dict):
+                    continue
+                if "event" in line:
+                    on_event(event_from_json(line["event"]))
+                else:
+                    outcome = line
+        if "error" in outcome:
+            raise error_from_json(response.status, outcome)
+        if "result" not in outcome:
+            raise ServerUnreachable(f"{self.where} ended its answer to {method} {path} before the result")
+        return outcome["result"]
+
+    @contextlib.contextmanager
+    def _response(self, method: str, path: str, body: Any, accept: str) -> Iterator[http.client.HTTPResponse]:
+        """The response on a pooled connection, which goes back to the pool once the body was read."""
+        headers = {**self._headers, "Accept": accept}
+        if body is not None:
+            headers["Content-Type"] = JSON
+            body = body if isinstance(body, str) else json.dumps(body)
+        connection, response = self._send(method, self._prefix + path, body, headers)
+        try:
+            yield response
+        except BaseException:
+            connection.close()
+            raise
+        if response.isclosed() and not response.will_close:
+            with self._lock:
+                self._idle.append(connection)
+        else:
+            connection.close()
+
+    def _send(self, method: str, url: str, body: str | None, headers: dict[str, str]
+              ) -> tuple[http.client.HTTPConnection, http.client.HTTPResponse]:
+        while True:
+            with self._lock:
+                reused = bool(self._idle)
+                connection = self._idle.pop() if reused else self._connection_class(self._host, self._port)
+            try:
+                connection.request(method, url, body, headers)
+                return connection, connection.getresponse()
+            except (OSError, http.client.HTTPException) as error:
+                connection.close()
+                if not (reused and isinstance(error, STALE_CONNECTION)):
+                    raise ServerUnreachable(f"cannot reach {self.where}: {error}") from None
+
+
+def _segment(name: str) -> str:
+    return quote(name, safe="")
+
+
+def _parse(data: bytes) -> Any:
+    try:
+        return json.loads(data)
+    except ValueError:
+        return data.decode("utf-8", "replace")
