@@ -1,3 +1,4 @@
-"""Shared pytest configuration: the local package index (``local_index``, ``canary``) and engine fixtures."""
+"""Shared pytest configuration: the local package index (``local_index``, ``canary``), engine fixtures, and
+a real `jupyter server` with the extension (``jupyter_server_url``)."""
 
-pytest_plugins = ["tests.localindex.plugin", "tests.engine"]
+pytest_plugins = ["tests.localindex.plugin", "tests.engine", "tests.jupyter_fixtures"]

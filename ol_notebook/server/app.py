@@ -146,6 +146,7 @@ class OLNotebookApp(ExtensionApp):
         """Stop every lambda sandbox before the server exits, so none outlives it."""
         self.hub.close()
         await self.worker.close()
+        self.log.info("ol-notebook: every lambda sandbox has stopped")
         for variable in (SERVER_URL_ENV, SERVER_TOKEN_ENV):
             os.environ.pop(variable, None)
 

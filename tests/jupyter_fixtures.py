@@ -1,0 +1,109 @@
+"""A real `jupyter server` process with the ol-notebook extension, on the local package index.
+
+The extension is enabled the way a user gets it: by the config file the package installs,
+not by test configuration. The server's store, registry and index come from the
+OL_NOTEBOOK_* environment it is started with; its Jupyter config, data and runtime dirs
+are private to the test session.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from ol_notebook.server.app import SERVER_TOKEN_ENV, SERVER_URL_ENV
+
+STARTUP_SECONDS = 60.0
+
+
+@dataclass
+class RunningServer:
+    url: str  # the base URL, ending in "/"; the API is under url + "ol/"
+    token: str
+    process: subprocess.Popen
+    root_dir: Path
+    store_dir: Path
+    registry_dir: Path
+    log: Path
+    env: dict[str, str] = field(default_factory=dict)  # what a client (a kernel) needs to reach this server
+
+    def get(self, path: str) -> dict:
+        request = urllib.request.Request(self.url + path, headers={"Authorization": f"token {self.token}"})
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return json.loads(response.read())
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def start_jupyter_server(directory: Path, index_url: str, app: str = "jupyter_server",
+                         base_url: str = "/ol-test/") -> RunningServer:
+    """Start `python -m <app>` (jupyter_server, or jupyterlab) and wait until the ol API answers."""
+    directory.mkdir(parents=True, exist_ok=True)
+    root, store, registry = directory / "notebooks", directory / "store", directory / "lambdas"
+    root.mkdir(exist_ok=True)
+    port, token = free_port(), secrets.token_hex(16)
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("OL_NOTEBOOK_", "JUPYTER_"))}
+    env.update(
+        OL_NOTEBOOK_STORE=str(store), OL_NOTEBOOK_LAMBDAS=str(registry), OL_NOTEBOOK_INDEX_URL=index_url,
+        JUPYTER_CONFIG_DIR=str(directory / "config"), JUPYTER_DATA_DIR=str(directory / "data"),
+        JUPYTER_RUNTIME_DIR=str(directory / "runtime"), JUPYTER_PLATFORM_DIRS="1",
+    )
+    log = directory / "server.log"
+    command = [
+        sys.executable, "-m", app, "--no-browser", f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
+        "--ServerApp.ip=127.0.0.1", f"--ServerApp.base_url={base_url}", f"--IdentityProvider.token={token}",
+        "--ServerApp.allow_root=True", f"--ServerApp.root_dir={root}",
+        "--ServerApp.allow_unauthenticated_access=False",
+    ]
+    with log.open("wb") as output:
+        process = subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT, cwd=root)
+    url = f"http://127.0.0.1:{port}{base_url}"
+    server = RunningServer(url, token, process, root, store, registry, log,
+                           {SERVER_URL_ENV: url, SERVER_TOKEN_ENV: token})
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while True:
+        if process.poll() is not None:
+            raise RuntimeError(f"jupyter server exited with {process.returncode}:\n{log.read_text()[-3000:]}")
+        try:
+            server.get("ol/version")
+            return server
+        except (urllib.error.URLError, ConnectionError):
+            if time.monotonic() > deadline:
+                server.stop()
+                raise RuntimeError(f"jupyter server did not answer in {STARTUP_SECONDS}s:\n"
+                                   f"{log.read_text()[-3000:]}") from None
+            time.sleep(0.1)
+
+
+@pytest.fixture(scope="session")
+def jupyter_server_url(tmp_path_factory, local_index) -> Iterator[RunningServer]:
+    """One `jupyter server` for the session (tests use distinct lambda names)."""
+    server = start_jupyter_server(tmp_path_factory.mktemp("jupyter-server"), local_index.url)
+    yield server
+    server.stop()
