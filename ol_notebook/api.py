@@ -17,6 +17,7 @@ from ol_notebook.index.config import IndexConfigError
 from ol_notebook.puller import InstallError, PullError, PullEvent, PullReport
 from ol_notebook.registry import InvalidLambda, LambdaSettings, RegistryError
 from ol_notebook.resolve import (
+    Closure,
     ClosureError,
     ConflictError,
     IndexUnreachable,
@@ -178,10 +179,14 @@ def entry_to_json(entry: Entry) -> dict[str, Any]:
     return {"key": entry.key, **asdict(entry.metadata)}
 
 
-def pull_report_to_json(report: PullReport) -> dict[str, Any]:
+def compiled_to_json(closure: Closure) -> dict[str, Any]:
+    return {"closure": asdict(closure), "requirements_txt": closure.to_requirements_txt()}
+
+
+def pulled_to_json(closure: Closure, report: PullReport) -> dict[str, Any]:
     """`installed`: pulled now; `hits`: already in the store; `packages`: every entry of the closure."""
-    return {"installed": report.installed, "hits": report.hits, "seconds": report.seconds,
-            "packages": [entry_to_json(entry) for entry in report.entries.values()]}
+    return {"closure": asdict(closure), "installed": report.installed, "hits": report.hits,
+            "seconds": report.seconds, "packages": [entry_to_json(entry) for entry in report.entries.values()]}
 
 
 def corruptions_to_json(corruptions: list[Corruption]) -> dict[str, Any]:

@@ -9,37 +9,23 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import os
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
-from pathlib import Path
 from typing import Any
 
+from ol_notebook import __version__
 from ol_notebook.errors import OLError
+from ol_notebook.invocations import InvocationLog, InvocationLogs
 from ol_notebook.packages import PackageService
 from ol_notebook.puller import EventSink, PullEvent, PullReport
 from ol_notebook.registry import LambdaSettings, LambdaVersion, Registry, validate_code, validate_name
 from ol_notebook.resolve import Closure, parse_requirements
-from ol_notebook.runtime import Invocation, LambdaSpec, LambdaSpecError, LambdaStartError, Runtimes
+from ol_notebook.runtime import Invocation, LambdaError, LambdaSpec, LambdaSpecError, LambdaStartError, Runtimes
 from ol_notebook.settings import Settings
 from ol_notebook.store import Corruption, Entry, GcReport, StoreError
 
-LOG_LINES = 200
 NEVER_STARTED = {"state": "cold", "instances": 0, "version": None, "last_latency": None}
-
-
-@dataclass(frozen=True)
-class InvocationLog:
-    at: float
-    version: int
-    duration: float
-    cold: bool
-    ok: bool
-    error: str | None
-    stdout: str
-    stderr: str
 
 
 class Worker:
@@ -50,6 +36,7 @@ class Worker:
         self._runtimes: Runtimes | None = None
         self._specs: dict[str, tuple[str, LambdaSpec, int]] = {}
         self._deploying: dict[str, asyncio.Lock] = {}
+        self._invocations = InvocationLogs(self.registry.root)
 
     @property
     def runtimes(self) -> Runtimes:
@@ -100,16 +87,24 @@ class Worker:
         try:
             result = await self.runtimes.invoke(spec, event)
         except OLError as error:
-            self._log(name, InvocationLog(started, number, time.time() - started, False, False,
-                                          f"{type(error).__name__}: {error}", "", ""))
+            printed = (error.stdout, error.stderr) if isinstance(error, LambdaError) else ("", "")
+            self._invocations.append(name, InvocationLog(started, number, time.time() - started, False, False,
+                                                         f"{type(error).__name__}: {error}", *printed))
             raise
-        self._log(name, InvocationLog(started, number, result.duration, result.cold, True, None,
-                                      result.stdout, result.stderr))
+        self._invocations.append(name, InvocationLog(started, number, result.duration, result.cold, True, None,
+                                                     result.stdout, result.stderr))
         return result
 
     def lambdas(self) -> list[dict[str, Any]]:
         """Every deployed lambda with its version, settings, pins and runtime state."""
         return [self._summary(version) for name in self.registry.names() if (version := self.registry.current(name))]
+
+    def info(self) -> dict[str, Any]:
+        """What this engine runs on: our version, the runtime, the index, where things are kept."""
+        settings, runtime = self.settings, self.packages.runtime
+        return {"version": __version__, "runtime": runtime.id, "python": runtime.version,
+                "index": settings.index.describe(), "store": str(settings.store_dir),
+                "registry": str(settings.registry_dir)}
 
     def describe(self, name: str) -> dict[str, Any]:
         """One lambda: its summary, code, and the kept versions (newest first) a rollback can go to."""
@@ -124,16 +119,13 @@ class Worker:
     def logs(self, name: str, limit: int = 50) -> list[InvocationLog]:
         """Recent invocations, newest last (also those of other processes on this registry)."""
         self.registry.require(name)
-        path = self._log_path(name)
-        if not path.is_file():
-            return []
-        lines = path.read_text(encoding="utf-8").splitlines()[-limit:]
-        return [InvocationLog(**json.loads(line)) for line in lines]
+        return self._invocations.read(name, limit)
 
     async def remove(self, name: str) -> None:
         self.registry.require(name)
         if self._runtimes:
             await self._runtimes.stop(name)
+        self._invocations.forget(name)
         self.registry.remove(name)
         self._specs.pop(name, None)
         with contextlib.suppress(StoreError):  # a registry written before roots existed has none
@@ -165,6 +157,7 @@ class Worker:
         """Stop every lambda sandbox; the store and registry stay as they are."""
         if self._runtimes:
             await self._runtimes.close()
+        self._invocations.close()
 
     # Internals
     def _compile(self, requirements: Sequence) -> Closure:
@@ -226,18 +219,6 @@ class Worker:
         """gc keeps the packages of every kept version, so a rollback never needs a pull."""
         keys = {pin.key for version in self.registry.history(name) for pin in version.closure.pins}
         self.packages.store.set_root(_root_name(name), keys)
-
-    def _log(self, name: str, record: InvocationLog) -> None:
-        path = self._log_path(name)
-        with path.open("a", encoding="utf-8") as out:
-            out.write(json.dumps(asdict(record)) + "\n")
-            size = out.tell()
-        if size > LOG_LINES * 4096:
-            lines = path.read_text(encoding="utf-8").splitlines()[-LOG_LINES:]
-            path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-
-    def _log_path(self, name: str) -> Path:
-        return self.registry.root / name / "logs.jsonl"
 
 
 def _ignore(event: PullEvent) -> None:

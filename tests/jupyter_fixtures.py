@@ -61,16 +61,19 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def start_jupyter_server(directory: Path, index_url: str, app: str = "jupyter_server",
+def start_jupyter_server(directory: Path, index_url: str | None, app: str = "jupyter_server",
                          base_url: str = "/ol-test/") -> RunningServer:
-    """Start `python -m <app>` (jupyter_server, or jupyterlab) and wait until the ol API answers."""
+    """Start `python -m <app>` (jupyter_server, or jupyterlab) and wait until the ol API answers.
+
+    With `index_url` None the server keeps the default index (lambdas without requirements never use it)."""
     directory.mkdir(parents=True, exist_ok=True)
     root, store, registry = directory / "notebooks", directory / "store", directory / "lambdas"
     root.mkdir(exist_ok=True)
     port, token = free_port(), secrets.token_hex(16)
     env = {key: value for key, value in os.environ.items() if not key.startswith(("OL_NOTEBOOK_", "JUPYTER_"))}
     env.update(
-        OL_NOTEBOOK_STORE=str(store), OL_NOTEBOOK_LAMBDAS=str(registry), OL_NOTEBOOK_INDEX_URL=index_url,
+        OL_NOTEBOOK_STORE=str(store), OL_NOTEBOOK_LAMBDAS=str(registry),
+        **({"OL_NOTEBOOK_INDEX_URL": index_url} if index_url else {}),
         JUPYTER_CONFIG_DIR=str(directory / "config"), JUPYTER_DATA_DIR=str(directory / "data"),
         JUPYTER_RUNTIME_DIR=str(directory / "runtime"), JUPYTER_PLATFORM_DIRS="1",
     )

@@ -16,8 +16,7 @@ from collections.abc import Callable, Coroutine
 from dataclasses import asdict
 from typing import Any, TypeVar
 
-from ol_notebook import __version__
-from ol_notebook.api import entry_to_json, invocation_to_json, lambda_settings_from_json, pull_report_to_json
+from ol_notebook.api import entry_to_json, invocation_to_json, lambda_settings_from_json, pulled_to_json
 from ol_notebook.magics.errors import MagicError
 from ol_notebook.puller import EventSink, PullEvent
 from ol_notebook.settings import Settings
@@ -38,16 +37,13 @@ class LocalClient:
         _OPEN.add(self)
 
     def info(self) -> dict[str, Any]:
-        settings, runtime = self.worker.settings, self.worker.packages.runtime
-        return {"version": __version__, "runtime": runtime.id, "python": runtime.version,
-                "index": settings.index.describe(), "store": str(settings.store_dir),
-                "registry": str(settings.registry_dir)}
+        return self.worker.info()
 
     def pull(self, requirements: str, on_event: EventSink) -> dict[str, Any]:
         async def pull(sink: EventSink) -> dict[str, Any]:
             closure = await self.worker.compile(requirements)
             report = await self.worker.pull(closure, sink)
-            return {"closure": asdict(closure), **pull_report_to_json(report)}
+            return pulled_to_json(closure, report)
 
         return self._run(pull, on_event)
 

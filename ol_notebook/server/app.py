@@ -29,7 +29,7 @@ from ol_notebook.worker import Worker
 # What kernels started by this server read to reach its API (see ol_notebook.magics).
 SERVER_URL_ENV = "OL_NOTEBOOK_SERVER_URL"
 SERVER_TOKEN_ENV = "OL_NOTEBOOK_SERVER_TOKEN"
-LOOPBACK_IPS = {"", "0.0.0.0", "localhost", "127.0.0.1"}  # noqa: S104 (matching, not binding)
+LOOPBACK_IPS = {"", "0.0.0.0", "localhost", "127.0.0.1"}
 
 
 class OLNotebookApp(ExtensionApp):

@@ -17,10 +17,10 @@ from jupyter_server.base.handlers import APIHandler
 from tornado import web
 from tornado.iostream import StreamClosedError
 
-from ol_notebook import __version__
 from ol_notebook.api import (
     NDJSON,
     BadRequest,
+    compiled_to_json,
     corruptions_to_json,
     entry_to_json,
     error_to_json,
@@ -28,7 +28,7 @@ from ol_notebook.api import (
     gc_report_to_json,
     invocation_to_json,
     lambda_settings_from_json,
-    pull_report_to_json,
+    pulled_to_json,
     status_for,
 )
 from ol_notebook.errors import OLError
@@ -134,10 +134,7 @@ class VersionHandler(OLHandler):
     @web.authenticated
     @authorized
     def get(self) -> None:
-        settings, runtime = self.worker.settings, self.worker.packages.runtime
-        self.reply({"version": __version__, "runtime": runtime.id, "python": runtime.version,
-                    "index": settings.index.describe(), "store": str(settings.store_dir),
-                    "registry": str(settings.registry_dir)})
+        self.reply(self.worker.info())
 
 
 class LambdasHandler(OLHandler):
@@ -222,7 +219,7 @@ class CompileHandler(OLHandler):
     async def post(self) -> None:
         requirements = _field(self.json_body(), "requirements", str)
         closure = await self.worker.compile(requirements)
-        self.reply({"closure": asdict(closure), "requirements_txt": closure.to_requirements_txt()})
+        self.reply(compiled_to_json(closure))
 
 
 class PullHandler(OLHandler):
@@ -238,7 +235,7 @@ class PullHandler(OLHandler):
         async def pull(on_event: EventSink) -> dict[str, Any]:
             pinned = closure or await self.worker.compile(requirements)
             report = await self.worker.pull(pinned, on_event, root)
-            return {"closure": asdict(pinned), **pull_report_to_json(report)}
+            return pulled_to_json(pinned, report)
 
         await self.run_operation("pull", pull)
 
