@@ -35,7 +35,7 @@ class InvocationLogs:
 
     def append(self, name: str, record: InvocationLog) -> None:
         out = self._open.get(name)
-        if out is None or out.closed:
+        if out is None:
             out = self._open[name] = self._path(name).open("a", encoding="utf-8")
         out.write(json.dumps(vars(record)) + "\n")
         out.flush()

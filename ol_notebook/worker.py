@@ -37,6 +37,7 @@ class Worker:
         self._specs: dict[str, tuple[str, LambdaSpec, int]] = {}
         self._deploying: dict[str, asyncio.Lock] = {}
         self._invocations = InvocationLogs(self.registry.root)
+        self._current_links: dict[str, str] = {}
 
     @property
     def runtimes(self) -> Runtimes:
@@ -168,8 +169,11 @@ class Worker:
 
     def _spec(self, name: str) -> tuple[LambdaSpec, int]:
         """The runtime spec of the current version, re-read only when `current` changed."""
+        link = self._current_links.get(name)
+        if link is None:  # the path as a string, once: building it costs more than the readlink
+            link = self._current_links[name] = str(self.registry.root / validate_name(name) / "current")
         try:
-            target = os.readlink(self.registry.root / validate_name(name) / "current")
+            target = os.readlink(link)
         except FileNotFoundError:
             self.registry.require(name)  # raises the clear error
             raise
