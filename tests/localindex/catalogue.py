@@ -107,6 +107,9 @@ def packages(net_targets: list[tuple[str, int]]) -> list[Package]:
             sdist=Sdist(backend="olbuild_backend", requires=("olbuild==1.0",), backend_source=None),
         ),
         *_platform_wheels(),
+        # Stand-ins for the real packages notebooks/quickstart.ipynb uses, so it runs the same here as on PyPI.
+        simple("six", "1.16.0"),
+        simple("six", "1.17.0"),
         simple("modern", "0.9", requires_python=">=3.8"),
         simple("modern", "1.0", requires_python=">=3.12"),
         _bulky(),

@@ -1,0 +1,92 @@
+"""notebooks/quickstart.ipynb, executed as a user runs it: in JupyterLab with the extension, by a
+kernel that the server started (so its magics use the server's REST API), on the local index."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+from pathlib import Path
+
+import nbformat
+import pytest
+from jupyter_client import KernelManager
+from nbclient import NotebookClient
+
+from tests.jupyter_fixtures import RunningServer, start_jupyter_server
+
+QUICKSTART = Path(__file__).resolve().parent.parent / "notebooks" / "quickstart.ipynb"
+
+
+class ServerKernel(KernelManager):
+    """A kernel the Jupyter server started and owns: nbclient attaches to it and leaves it running."""
+
+    @property
+    def has_kernel(self) -> bool:
+        return True
+
+    async def _async_is_alive(self) -> bool:
+        return True
+
+
+def server_request(server: RunningServer, method: str, path: str) -> dict:
+    request = urllib.request.Request(server.url + path, method=method, data=b"{}" if method == "POST" else None,
+                                     headers={"Authorization": f"token {server.token}"})
+    with urllib.request.urlopen(request, timeout=60) as response:
+        return json.loads(response.read())
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory, local_index) -> RunningServer:
+    server = start_jupyter_server(tmp_path_factory.mktemp("lab"), local_index.url, app="jupyterlab")
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def executed(lab: RunningServer, tmp_path_factory) -> nbformat.NotebookNode:
+    kernel = server_request(lab, "POST", "api/kernels")
+    runtime_dir = lab.root_dir.parent / "runtime"
+    manager = ServerKernel(connection_file=str(runtime_dir / f"kernel-{kernel['id']}.json"))
+    manager.load_connection_file()
+    notebook = nbformat.read(QUICKSTART, as_version=4)
+    NotebookClient(notebook, km=manager, timeout=180).execute()
+    return notebook
+
+
+def outputs(notebook: nbformat.NotebookNode, source_start: str) -> list:
+    (cell,) = [cell for cell in notebook.cells if cell.source.startswith(source_start)]
+    return cell.outputs
+
+
+def text(output) -> str:
+    return output.get("text") or output.get("data", {}).get("text/plain", "")
+
+
+def test_the_quickstart_runs_green_against_the_server(executed, lab):
+    requirements = outputs(executed, "%ol_requirements")
+    assert "six" in requirements[-1].data["text/html"] and "1.17.0" in requirements[-1].data["text/html"]
+
+    printed, result = outputs(executed, 'hello({"name": "notebook"})')
+    assert printed.text == "greeting notebook\n"
+    assert result.data["text/plain"] == "{'greeting': 'hello notebook', 'six': '1.17.0'}"
+
+    printed, side_by_side = outputs(executed, '{"hello sees six"')
+    assert printed.text == "greeting world\n"
+    assert side_by_side.data["text/plain"] == "{'hello sees six': '1.17.0', 'legacy sees six': '1.16.0'}"
+
+    (error,) = outputs(executed, 'hello("not an object")')
+    assert error.output_type == "error" and error.ename == "LambdaError"
+    assert "AttributeError" in error.evalue and "get" in error.evalue
+    assert any('File "%%ol_lambda hello", line 5, in f' in line for line in error.traceback)
+
+    assert "'greeting': 'hello JSON'" in text(outputs(executed, "%ol_invoke")[-1])
+    logs = "".join(text(output) for output in outputs(executed, "%ol_logs"))
+    assert logs.startswith("last 4 invocations of hello") and "greeting JSON" in logs and "AttributeError" in logs
+
+
+def test_the_kernel_used_the_servers_engine(executed, lab):
+    """The lambdas live in the server's registry: the magics went through its REST API."""
+    lambdas = {item["name"]: item["pins"] for item in server_request(lab, "GET", "ol/lambdas")["lambdas"]}
+    assert lambdas == {"hello": ["six==1.17.0"], "legacy": ["six==1.16.0"]}
+    assert sorted(path.name for path in lab.registry_dir.iterdir()) == ["hello", "legacy"]
+    assert server_request(lab, "GET", "ol/lambdas/hello/logs")["logs"][-1]["ok"] is True
