@@ -13,9 +13,9 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
 
+# JupyterLab with the ol-notebook server extension, opening the quickstart (root needs --allow-root).
 run: setup
-	$(BIN)/ol-notebook pull requests==2.20 'numpy<2.2'
-	$(BIN)/ol-notebook packages
+	$(BIN)/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) notebooks/quickstart.ipynb
 
 test: setup
 	$(BIN)/ruff check --no-cache ol_notebook tests bench
@@ -24,6 +24,7 @@ test: setup
 bench: setup
 	$(BIN)/python bench/pull.py
 	$(BIN)/python bench/invoke.py
+	$(BIN)/python bench/http_invoke.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

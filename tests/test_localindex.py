@@ -55,6 +55,7 @@ EXPECTED_FILES = {
     "needsbuild-1.0.tar.gz",
     *(f"platpkg-1.0-{tag}.whl" for tag in PLATFORM_TAGS.values()),
     "modern-0.9-py3-none-any.whl",
+    *(f"six-{v}-py3-none-any.whl" for v in ("1.16.0", "1.17.0")),
     "modern-1.0-py3-none-any.whl",
     "bulky-1.0-py3-none-any.whl",
     *(f"evil_{n}-1.0.tar.gz" for n in ("escape", "home", "net", "forkbomb", "alloc", "fill", "hang")),
