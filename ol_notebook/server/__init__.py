@@ -4,3 +4,12 @@ Layout: app (the ExtensionApp, its traits, the Worker's lifecycle, the environme
 inherit), handlers (thin REST handlers: parse, call the Worker, serialise), progress (progress
 events from worker threads to NDJSON responses and the server-sent event stream).
 """
+
+from typing import Any
+
+
+def _jupyter_server_extension_points() -> list[dict[str, Any]]:
+    """How Jupyter finds the extension (enabled as `ol_notebook.server` by jupyter-config/)."""
+    from ol_notebook.server.app import OLNotebookApp
+
+    return [{"module": "ol_notebook.server.app", "app": OLNotebookApp}]

@@ -23,7 +23,7 @@ from tests.engine import TEST_LIMITS_TIMEOUT
 def jp_server_config(tmp_path, local_index) -> Config:
     return Config({
         "ServerApp": {
-            "jpserver_extensions": {"ol_notebook": True, "jupyter_server_terminals": False},
+            "jpserver_extensions": {"ol_notebook.server": True, "jupyter_server_terminals": False},
             "allow_unauthenticated_access": False,
         },
         "OLNotebookApp": {
