@@ -34,19 +34,38 @@ def default_registry_dir() -> Path:
     return _data_dir("OL_NOTEBOOK_LAMBDAS", "lambdas")
 
 
+def default_index_url() -> str | None:
+    return os.environ.get("OL_NOTEBOOK_INDEX_URL") or None
+
+
+def default_mirror() -> str | None:
+    return os.environ.get("OL_NOTEBOOK_MIRROR") or None
+
+
+def default_bwrap() -> str | None:
+    return os.environ.get("OL_NOTEBOOK_BWRAP") or None
+
+
+def default_unsafe_no_sandbox() -> bool:
+    return os.environ.get("OL_NOTEBOOK_UNSAFE_NO_SANDBOX") == "1"
+
+
+def default_concurrency() -> int:
+    """Two installs per core, between 2 and 8."""
+    return max(2, min(8, 2 * (os.cpu_count() or 1)))
+
+
 @dataclass(frozen=True)
 class Settings:
     store_dir: Path = field(default_factory=default_store_dir)
     registry_dir: Path = field(default_factory=default_registry_dir)
     index: IndexConfig = field(
-        default_factory=lambda: IndexConfig.from_options(
-            os.environ.get("OL_NOTEBOOK_INDEX_URL"), os.environ.get("OL_NOTEBOOK_MIRROR")
-        )
+        default_factory=lambda: IndexConfig.from_options(default_index_url(), default_mirror())
     )
-    bwrap: str | None = field(default_factory=lambda: os.environ.get("OL_NOTEBOOK_BWRAP") or None)
-    unsafe_no_sandbox: bool = field(default_factory=lambda: os.environ.get("OL_NOTEBOOK_UNSAFE_NO_SANDBOX") == "1")
+    bwrap: str | None = field(default_factory=default_bwrap)
+    unsafe_no_sandbox: bool = field(default_factory=default_unsafe_no_sandbox)
     install_limits: Limits = DEFAULT_LIMITS
     resolve_limits: Limits = RESOLVE_LIMITS
-    concurrency: int = field(default_factory=lambda: max(2, min(8, 2 * (os.cpu_count() or 1))))
+    concurrency: int = field(default_factory=default_concurrency)
     compile_bytecode: bool = True
     lambda_defaults: LambdaSettings = field(default_factory=LambdaSettings)  # for deploys that give no settings

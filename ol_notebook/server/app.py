@@ -22,7 +22,16 @@ from ol_notebook.puller import DEFAULT_LIMITS
 from ol_notebook.registry import LambdaSettings
 from ol_notebook.server.handlers import url_patterns
 from ol_notebook.server.progress import ProgressHub
-from ol_notebook.settings import Settings, default_registry_dir, default_store_dir
+from ol_notebook.settings import (
+    Settings,
+    default_bwrap,
+    default_concurrency,
+    default_index_url,
+    default_mirror,
+    default_registry_dir,
+    default_store_dir,
+    default_unsafe_no_sandbox,
+)
 from ol_notebook.sizes import parse_size
 from ol_notebook.worker import Worker
 
@@ -81,23 +90,23 @@ class OLNotebookApp(ExtensionApp):
 
     @default("index_url")
     def _default_index_url(self) -> str | None:
-        return os.environ.get("OL_NOTEBOOK_INDEX_URL") or None
+        return default_index_url()
 
     @default("mirror")
     def _default_mirror(self) -> str | None:
-        return os.environ.get("OL_NOTEBOOK_MIRROR") or None
+        return default_mirror()
 
     @default("bwrap")
     def _default_bwrap(self) -> str | None:
-        return os.environ.get("OL_NOTEBOOK_BWRAP") or None
+        return default_bwrap()
 
     @default("unsafe_no_sandbox")
     def _default_unsafe(self) -> bool:
-        return os.environ.get("OL_NOTEBOOK_UNSAFE_NO_SANDBOX") == "1"
+        return default_unsafe_no_sandbox()
 
     @default("concurrency")
     def _default_concurrency(self) -> int:
-        return Settings().concurrency
+        return default_concurrency()
 
     @validate("install_memory", "install_disk", "lambda_memory")
     def _valid_size(self, proposal: dict[str, Any]) -> str:
