@@ -46,6 +46,9 @@ from ol_notebook.store import Corruption, Entry, GcReport
 
 API_PREFIX = "ol"
 NDJSON = "application/x-ndjson"
+# Where a kernel finds the API of the server that started it: the server sets these, the magics read them.
+SERVER_URL_ENV = "OL_NOTEBOOK_SERVER_URL"
+SERVER_TOKEN_ENV = "OL_NOTEBOOK_SERVER_TOKEN"
 
 
 class BadRequest(OLError):

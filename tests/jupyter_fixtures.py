@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from ol_notebook.server.app import SERVER_TOKEN_ENV, SERVER_URL_ENV
+from ol_notebook.api import SERVER_TOKEN_ENV, SERVER_URL_ENV
 
 STARTUP_SECONDS = 60.0
 

@@ -12,12 +12,10 @@ from __future__ import annotations
 import os
 from typing import Any, Protocol
 
+from ol_notebook.api import SERVER_TOKEN_ENV, SERVER_URL_ENV
 from ol_notebook.magics.local import LocalClient
 from ol_notebook.magics.rest import RestClient
 from ol_notebook.puller import EventSink
-
-SERVER_URL_ENV = "OL_NOTEBOOK_SERVER_URL"
-SERVER_TOKEN_ENV = "OL_NOTEBOOK_SERVER_TOKEN"
 
 
 class Client(Protocol):

@@ -17,6 +17,7 @@ from jupyter_server.extension.application import ExtensionApp
 from jupyter_server.serverapp import ServerApp
 from traitlets import Bool, Float, Int, Unicode, default, validate
 
+from ol_notebook.api import API_PREFIX, SERVER_TOKEN_ENV, SERVER_URL_ENV
 from ol_notebook.index import IndexConfig
 from ol_notebook.puller import DEFAULT_LIMITS
 from ol_notebook.registry import LambdaSettings
@@ -35,9 +36,6 @@ from ol_notebook.settings import (
 from ol_notebook.sizes import parse_size
 from ol_notebook.worker import Worker
 
-# What kernels started by this server read to reach its API (see ol_notebook.magics).
-SERVER_URL_ENV = "OL_NOTEBOOK_SERVER_URL"
-SERVER_TOKEN_ENV = "OL_NOTEBOOK_SERVER_TOKEN"
 LOOPBACK_IPS = {"", "0.0.0.0", "localhost", "127.0.0.1"}
 
 
@@ -137,7 +135,7 @@ class OLNotebookApp(ExtensionApp):
                       self.worker.settings.registry_dir, self.worker.settings.index.describe())
 
     def initialize_handlers(self) -> None:
-        self.handlers.extend(url_patterns("/ol"))
+        self.handlers.extend(url_patterns(f"/{API_PREFIX}"))
 
     async def _start_jupyter_server_extension(self, serverapp: ServerApp) -> None:
         """The port is bound now: tell kernels where the API is."""

@@ -16,8 +16,8 @@ import pytest
 from IPython.core.interactiveshell import InteractiveShell
 from traitlets.config import Config
 
+from ol_notebook.api import SERVER_TOKEN_ENV, SERVER_URL_ENV
 from ol_notebook.magics import load_ipython_extension, unload_ipython_extension
-from ol_notebook.magics.client import SERVER_TOKEN_ENV, SERVER_URL_ENV
 from ol_notebook.magics.magics import OLMagics
 
 

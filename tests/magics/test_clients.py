@@ -9,9 +9,8 @@ import time
 
 import pytest
 
-from ol_notebook.api import APIError
+from ol_notebook.api import SERVER_TOKEN_ENV, SERVER_URL_ENV, APIError
 from ol_notebook.magics import load_ipython_extension, unload_ipython_extension
-from ol_notebook.magics.client import SERVER_TOKEN_ENV, SERVER_URL_ENV
 from ol_notebook.magics.errors import MagicError
 from ol_notebook.magics.local import LocalClient
 from ol_notebook.magics.magics import OLMagics

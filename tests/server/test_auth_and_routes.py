@@ -11,6 +11,7 @@ import pytest
 import yaml
 from tornado.simple_httpclient import HTTPTimeoutError
 
+from ol_notebook.api import SERVER_TOKEN_ENV, SERVER_URL_ENV
 from ol_notebook.server import app as server_app
 from ol_notebook.server.handlers import ROUTES
 
@@ -66,7 +67,7 @@ def test_the_extension_is_configured_by_traits(api, tmp_path, local_index):
 
 
 def test_kernels_inherit_a_url_and_token_that_reach_the_api(api):
-    url, token = os.environ[server_app.SERVER_URL_ENV], os.environ[server_app.SERVER_TOKEN_ENV]
+    url, token = os.environ[SERVER_URL_ENV], os.environ[SERVER_TOKEN_ENV]
     assert url == f"http://127.0.0.1:{api.serverapp.port}/a%40b/" and token == api.token
     request = urllib.request.Request(url + "ol/version", headers={"Authorization": f"token {token}"})
 
