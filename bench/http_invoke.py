@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import statistics
 import sys
 import tempfile
@@ -102,14 +101,6 @@ async def throughput(server: RunningServer, target: Target, concurrency: int, se
     return done / elapsed
 
 
-def deploy(server: RunningServer, name: str, instances: int) -> None:
-    body = json.dumps({"code": TRIVIAL, "settings": {"instances": instances}}).encode()
-    request = urllib.request.Request(f"{server.url}ol/lambdas/{name}", data=body, method="PUT",
-                                     headers={"Authorization": f"token {server.token}"})
-    with urllib.request.urlopen(request, timeout=120) as response:
-        assert response.status == 200
-
-
 def percentile(samples: list[float], fraction: float) -> float:
     ordered = sorted(samples)
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
@@ -146,7 +137,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="ol-bench-http-") as directory:
         server = start_jupyter_server(Path(directory), index_url=None)
         try:
-            deploy(server, "bench", instances=args.instances)
+            server.request("PUT", "ol/lambdas/bench", {"code": TRIVIAL, "settings": {"instances": args.instances}})
             asyncio.run(measure(server, args.requests, args.concurrency, args.seconds))
         finally:
             server.stop()

@@ -21,6 +21,7 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -40,9 +41,12 @@ class RunningServer:
     log: Path
     env: dict[str, str] = field(default_factory=dict)  # what a client (a kernel) needs to reach this server
 
-    def get(self, path: str) -> dict:
-        request = urllib.request.Request(self.url + path, headers={"Authorization": f"token {self.token}"})
-        with urllib.request.urlopen(request, timeout=30) as response:
+    def request(self, method: str, path: str, data: object = None) -> Any:
+        """`path` below the base URL with this server's token; `data` goes as JSON; the decoded answer."""
+        body = None if data is None else json.dumps(data).encode()
+        request = urllib.request.Request(self.url + path, method=method, data=body,
+                                         headers={"Authorization": f"token {self.token}"})
+        with urllib.request.urlopen(request, timeout=120) as response:
             return json.loads(response.read())
 
     def stop(self) -> None:
@@ -94,7 +98,7 @@ def start_jupyter_server(directory: Path, index_url: str | None, app: str = "jup
         if process.poll() is not None:
             raise RuntimeError(f"jupyter server exited with {process.returncode}:\n{log.read_text()[-3000:]}")
         try:
-            server.get("ol/version")
+            server.request("GET", "ol/version")
             return server
         except (urllib.error.URLError, ConnectionError):
             if time.monotonic() > deadline:

@@ -3,8 +3,6 @@ kernel that the server started (so its magics use the server's REST API), on the
 
 from __future__ import annotations
 
-import json
-import urllib.request
 from pathlib import Path
 
 import nbformat
@@ -28,13 +26,6 @@ class ServerKernel(KernelManager):
         return True
 
 
-def server_request(server: RunningServer, method: str, path: str) -> dict:
-    request = urllib.request.Request(server.url + path, method=method, data=b"{}" if method == "POST" else None,
-                                     headers={"Authorization": f"token {server.token}"})
-    with urllib.request.urlopen(request, timeout=60) as response:
-        return json.loads(response.read())
-
-
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory, local_index) -> RunningServer:
     server = start_jupyter_server(tmp_path_factory.mktemp("lab"), local_index.url, app="jupyterlab")
@@ -44,7 +35,7 @@ def lab(tmp_path_factory, local_index) -> RunningServer:
 
 @pytest.fixture(scope="module")
 def executed(lab: RunningServer, tmp_path_factory) -> nbformat.NotebookNode:
-    kernel = server_request(lab, "POST", "api/kernels")
+    kernel = lab.request("POST", "api/kernels", {})
     runtime_dir = lab.root_dir.parent / "runtime"
     manager = ServerKernel(connection_file=str(runtime_dir / f"kernel-{kernel['id']}.json"))
     manager.load_connection_file()
@@ -86,7 +77,7 @@ def test_the_quickstart_runs_green_against_the_server(executed, lab):
 
 def test_the_kernel_used_the_servers_engine(executed, lab):
     """The lambdas live in the server's registry: the magics went through its REST API."""
-    lambdas = {item["name"]: item["pins"] for item in server_request(lab, "GET", "ol/lambdas")["lambdas"]}
+    lambdas = {item["name"]: item["pins"] for item in lab.request("GET", "ol/lambdas")["lambdas"]}
     assert lambdas == {"hello": ["six==1.17.0"], "legacy": ["six==1.16.0"]}
     assert sorted(path.name for path in lab.registry_dir.iterdir()) == ["hello", "legacy"]
-    assert server_request(lab, "GET", "ol/lambdas/hello/logs")["logs"][-1]["ok"] is True
+    assert lab.request("GET", "ol/lambdas/hello/logs")["logs"][-1]["ok"] is True

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import json
-import urllib.request
 from pathlib import Path
 
-from tests.jupyter_fixtures import RunningServer, start_jupyter_server
+from tests.jupyter_fixtures import start_jupyter_server
 
 
 def descendants(pid: int) -> set[int]:
@@ -35,19 +33,12 @@ def alive(pid: int) -> bool:
         return False
 
 
-def request(server: RunningServer, method: str, path: str, data: object) -> object:
-    call = urllib.request.Request(server.url + path, method=method, data=json.dumps(data).encode(),
-                                  headers={"Authorization": f"token {server.token}"})
-    with urllib.request.urlopen(call, timeout=60) as response:
-        return json.loads(response.read())
-
-
 def test_a_stopped_server_leaves_no_sandbox_behind(tmp_path, local_index):
     server = start_jupyter_server(tmp_path, local_index.url)
     try:
-        request(server, "PUT", "ol/lambdas/stays", {"code": "def f(event):\n    return event\n",
-                                                    "settings": {"instances": 2}})
-        assert request(server, "POST", "ol/run/stays", 5) == 5
+        server.request("PUT", "ol/lambdas/stays", {"code": "def f(event):\n    return event\n",
+                                                   "settings": {"instances": 2}})
+        assert server.request("POST", "ol/run/stays", 5) == 5
         sandboxes = descendants(server.process.pid)
         assert any(b"bwrap" in Path(f"/proc/{pid}/cmdline").read_bytes() for pid in sandboxes)
     finally:
