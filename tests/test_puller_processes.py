@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.engine import make_service
+from tests.processes import processes_mentioning
 
 CLOSURE_REQUIREMENTS = ["bulky", "alpha==2.0", "gamma[fast]", "epsilon", "py-widget", "nsp-one", "toolpkg", "sdistonly"]
 
@@ -40,17 +41,6 @@ def test_two_processes_pulling_the_same_closure_install_each_package_once(closur
     assert service.verify() == [] and len(service.packages()) == len(closure.pins)
 
 
-def _sandboxes_alive(marker: str) -> list[int]:
-    alive = []
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            if marker in Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace"):
-                alive.append(int(pid))
-        except OSError:
-            continue
-    return alive
-
-
 def _installing(service, published: int) -> bool:
     """True while the install after `published` finished ones is under way."""
     return len(service.packages()) >= published and any(service.store.staging_dir.iterdir())
@@ -70,14 +60,14 @@ def test_kill_9_during_a_pull_leaves_no_partial_entry_and_the_next_pull_repairs(
     victim.wait()
     assert len(service.packages()) < len(closure.pins), "killed in the middle of the pull"
     deadline = time.monotonic() + 10  # sandboxes die with their parent (--die-with-parent) ...
-    while _sandboxes_alive(str(service.store.root)) and time.monotonic() < deadline:
+    while processes_mentioning(str(service.store.root)) and time.monotonic() < deadline:
         time.sleep(0.05)
     service = make_service(service.store.root, service.settings.index)  # ... or with the next pull's sweep
     service.sandbox  # noqa: B018 - making the sandbox sweeps orphans
     deadline = time.monotonic() + 5
-    while _sandboxes_alive(str(service.store.root)) and time.monotonic() < deadline:
+    while processes_mentioning(str(service.store.root)) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert _sandboxes_alive(str(service.store.root)) == []
+    assert processes_mentioning(str(service.store.root)) == []
     for entry in service.packages():  # whatever is visible is complete
         assert (entry.path / "meta.json").is_file()
     assert service.verify() == []

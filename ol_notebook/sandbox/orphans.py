@@ -12,6 +12,8 @@ import contextlib
 import os
 import signal
 
+from ol_notebook.sandbox.procfs import descendants, parent_map
+
 HOSTNAME = "ol-sandbox"
 
 
@@ -23,7 +25,7 @@ def sweep_orphans(bwrap_path: str) -> list[int]:
     """
     binary = os.path.realpath(bwrap_path)
     marker = f"\0--hostname\0{HOSTNAME}\0".encode()
-    parents = _parents()
+    parents = parent_map()
     killed = []
     for pid, parent in parents.items():
         if parent != 1:
@@ -34,28 +36,8 @@ def sweep_orphans(bwrap_path: str) -> list[int]:
             with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
                 if marker not in cmdline.read():
                     continue
-            for member in [pid, *_descendants(pid, parents)]:
+            for member in [pid, *descendants(pid, parents)]:
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(member, signal.SIGKILL)
             killed.append(pid)
     return killed
-
-
-def _parents() -> dict[int, int]:
-    """Every process's parent, from one pass over /proc."""
-    parents = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            with contextlib.suppress(OSError, IndexError, ValueError), open(f"/proc/{entry}/stat", "rb") as stat:
-                parents[int(entry)] = int(stat.read().rsplit(b")", 1)[1].split()[1])
-    return parents
-
-
-def _descendants(pid: int, parents: dict[int, int]) -> list[int]:
-    found, todo = [], [pid]
-    while todo:
-        current = todo.pop()
-        children = [child for child, parent in parents.items() if parent == current]
-        found.extend(children)
-        todo.extend(children)
-    return found

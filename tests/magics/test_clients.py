@@ -16,6 +16,7 @@ from ol_notebook.magics.local import LocalClient
 from ol_notebook.magics.magics import OLMagics
 from ol_notebook.magics.rest import RestClient, ServerUnreachable
 from tests.magics.cells import line
+from tests.processes import processes_mentioning
 
 KERNEL = textwrap.dedent("""
     from IPython.core.interactiveshell import InteractiveShell
@@ -46,19 +47,7 @@ def test_load_ext_then_exit_stops_the_engine_and_its_sandboxes(tmp_path, local_i
     assert finished.stdout.splitlines()[-2:] == ["result 42", "engine closed"]
     assert finished.stderr == ""
     assert time.monotonic() - started < 15
-    assert not _processes_mentioning(str(tmp_path / "lambdas"))
-
-
-def _processes_mentioning(text: str) -> list[str]:
-    found = []
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
-                if text.encode() in cmdline.read():
-                    found.append(pid)
-        except OSError:
-            continue
-    return found
+    assert not processes_mentioning(str(tmp_path / "lambdas"))
 
 
 def test_the_client_follows_the_environment(shell, tmp_path, monkeypatch):

@@ -15,6 +15,7 @@ import pytest
 from ol_notebook.index import IndexConfig
 from ol_notebook.runtime import Invocation, LambdaSpec, Runtimes
 from ol_notebook.sandbox import Sandbox
+from ol_notebook.sandbox.procfs import descendants
 from ol_notebook.store import Entry
 from tests.engine import make_service
 
@@ -104,26 +105,10 @@ def packages(entries: dict[str, Entry], *keys: str) -> tuple[tuple[str, Path], .
 
 def lambda_processes() -> list[int]:
     """Processes of lambda sandboxes descended from this one (bwrap, zygotes, workers)."""
-    parents: dict[int, int] = {}
-    for name in os.listdir("/proc"):
-        if name.isdigit():
-            try:
-                fields = Path(f"/proc/{name}/stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            parents[int(name)] = int(fields[1])
-
-    def descends(pid: int) -> bool:
-        while pid > 1:
-            pid = parents.get(pid, 0)
-            if pid == os.getpid():
-                return True
-        return False
-
     found = []
-    for pid in parents:
+    for pid in descendants(os.getpid()):
         try:
-            if MARKER in Path(f"/proc/{pid}/cmdline").read_bytes() and descends(pid):
+            if MARKER in Path(f"/proc/{pid}/cmdline").read_bytes():
                 found.append(pid)
         except OSError:
             continue

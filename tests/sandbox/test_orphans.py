@@ -6,6 +6,7 @@ import time
 
 from ol_notebook.sandbox import Sandbox
 from ol_notebook.sandbox.orphans import HOSTNAME
+from tests.processes import running
 
 
 def _orphan(bwrap: str, hostname: str) -> int:
@@ -15,26 +16,18 @@ def _orphan(bwrap: str, hostname: str) -> int:
     return int(subprocess.run(["sh", "-c", command], capture_output=True, text=True, check=True).stdout)
 
 
-def _alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as stat:
-            return stat.read().rsplit(b")", 1)[1].split()[0] != b"Z"
-    except FileNotFoundError:
-        return False
-
-
 def test_next_sandbox_sweeps_our_orphans_only(sandbox: Sandbox) -> None:
     ours = _orphan(sandbox.bwrap.path, HOSTNAME)
     theirs = _orphan(sandbox.bwrap.path, "someone-else")
     try:
         time.sleep(0.2)
-        assert _alive(ours) and _alive(theirs)
+        assert running(ours) and running(theirs)
         Sandbox(sandbox.bwrap.path)
         deadline = time.monotonic() + 5
-        while _alive(ours) and time.monotonic() < deadline:
+        while running(ours) and time.monotonic() < deadline:
             time.sleep(0.02)
-        assert not _alive(ours) and _alive(theirs)
+        assert not running(ours) and running(theirs)
     finally:
         for pid in (ours, theirs):
-            if _alive(pid):
+            if running(pid):
                 os.kill(pid, 9)

@@ -1,0 +1,27 @@
+"""Test helpers about processes that the product has no use for."""
+
+from __future__ import annotations
+
+import os
+
+
+def running(pid: int) -> bool:
+    """Alive and not a zombie waiting for init to reap it."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            return stat.read().rsplit(b")", 1)[1].split()[0] != b"Z"
+    except FileNotFoundError:
+        return False
+
+
+def processes_mentioning(text: str) -> list[int]:
+    """Processes whose command line contains `text` (a store or registry path names its sandboxes)."""
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
+                if text.encode() in cmdline.read():
+                    found.append(int(pid))
+        except OSError:
+            continue
+    return found
