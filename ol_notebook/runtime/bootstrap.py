@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import compileall
 import functools
-import json
 from pathlib import Path
+from typing import Any
 
 from ol_notebook.runtime.inside import BOOT, HANDLER_DIR, PACKAGE, PACKAGES_DIR, RUNTIME_DIR
 from ol_notebook.runtime.spec import LambdaSpec
@@ -26,27 +26,36 @@ def package_dir(key: str) -> str:
 
 
 def sandbox_spec(spec: LambdaSpec, control_fd: int) -> SandboxSpec:
-    """The sandbox for `spec`, its zygote talking to the host on inherited fd `control_fd`."""
+    """The sandbox for `spec`, its zygote talking to the host on inherited fd `control_fd`.
+
+    The command line carries only that fd's number: the configuration, the lambda's `env`
+    included, follows as the first control message (see `bootstrap_config`), so the lambda's
+    environment never reaches bwrap, which runs on the host, and is not in /proc/PID/cmdline.
+    """
     compile_runtime()
-    config = {
-        "packages": [package_dir(key) for key, _ in spec.packages],
-        "control": control_fd,
-        "max_result": spec.max_result_bytes,
-    }
     binds = [
         Bind(INSIDE, f"{RUNTIME_DIR}/{PACKAGE}"),
         Bind(Path(spec.code_dir).resolve(), HANDLER_DIR),
         *(Bind(Path(files).resolve(), package_dir(key)) for key, files in spec.packages),
     ]
     return SandboxSpec(
-        [spec.python, "-I", "-S", "-c", BOOT, json.dumps(config)],
+        [spec.python, "-I", "-S", "-c", BOOT, str(control_fd)],
         binds=binds,
         network=spec.network,
-        env=dict(spec.env),
         cwd=HANDLER_DIR,
         limits=Limits(memory=spec.memory, processes=spec.processes, disk=spec.disk),
         python=True,
     )
+
+
+def bootstrap_config(spec: LambdaSpec) -> dict[str, Any]:
+    """What the zygote needs before it imports the handler: sys.path, limits, environment."""
+    return {
+        "op": "config",
+        "packages": [package_dir(key) for key, _ in spec.packages],
+        "max_result": spec.max_result_bytes,
+        "env": dict(spec.env),
+    }
 
 
 @functools.cache

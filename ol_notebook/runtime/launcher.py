@@ -24,7 +24,7 @@ class Launcher:
         # One thread, kept for the executor's life (idle executor threads are never retired).
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ol-lambda-launcher")
 
-    async def start(self, spec: SandboxSpec, pass_fds: Sequence[int], output: IO[bytes]) -> SandboxProcess:
+    async def start(self, spec: SandboxSpec, pass_fds: Sequence[int], output: int | IO[bytes]) -> SandboxProcess:
         """Sandbox.start on the launcher thread; stdout and stderr both go to `output`."""
         start = functools.partial(self._sandbox.start, spec, pass_fds, stdin=subprocess.DEVNULL, stdout=output,
                                   stderr=output)

@@ -10,6 +10,10 @@ from typing import Any
 
 from ol_notebook.errors import OLError
 from ol_notebook.index.runtime import Runtime
+from ol_notebook.sandbox.spec import env_problem
+
+# A lambda's environment travels in one control message to its zygote (see bootstrap.py).
+ENV_MAX_BYTES = 64 << 10
 
 
 class LambdaSpecError(OLError):
@@ -63,12 +67,18 @@ class LambdaSpec:
             *(["queue must not be negative"] if self.queue < 0 else []),
             *(f"package key {key!r} is not NAME==VERSION" for key, _ in self.packages if not _is_key(key)),
             *(["a package key appears twice"] if len({key for key, _ in self.packages}) < len(self.packages) else []),
+            *(f"env: {problem}" for key, value in self.env.items() if (problem := env_problem(key, value))),
+            *([f"env holds more than {ENV_MAX_BYTES} bytes"] if _env_size(self.env) > ENV_MAX_BYTES else []),
         ]
         # The zygote and every worker are processes of the sandbox, and bwrap's pid 1 is not ours.
         if self.processes is not None and self.processes < self.instances + 1:
             problems.append(f"processes={self.processes} leaves no room for {self.instances} instances and the zygote")
         if problems:
             raise LambdaSpecError(f"lambda {self.name!r}: " + "; ".join(problems))
+
+
+def _env_size(env: Mapping[str, str]) -> int:
+    return sum(len(str(key)) + len(str(value)) + 2 for key, value in env.items())
 
 
 def _is_key(key: str) -> bool:

@@ -13,11 +13,10 @@ import asyncio
 import contextlib
 import os
 import socket
-import tempfile
 from collections import deque
 from typing import Any, Protocol
 
-from ol_notebook.runtime.bootstrap import sandbox_spec
+from ol_notebook.runtime.bootstrap import bootstrap_config, sandbox_spec
 from ol_notebook.runtime.errors import LambdaCrashed, LambdaRuntimeError, LambdaStartError
 from ol_notebook.runtime.inside.frames import ProtocolError, recv_message, send_message
 from ol_notebook.runtime.launcher import Launcher
@@ -44,8 +43,9 @@ class Zygote:
         self._loop = asyncio.get_running_loop()
         self._control, self._inside = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         self._control.setblocking(False)
-        # What the sandbox prints outside calls: a file never blocks the writer. Closed in _end.
-        self._output = tempfile.TemporaryFile(prefix="ol-lambda-")  # noqa: SIM115
+        # What the sandbox prints outside calls (workers capture their own): a pipe drained into
+        # a short tail, so no write of the lambda's, through /proc/2/fd/1 or not, fills a disk.
+        self._output = OutputTail(OUTPUT_TAIL)
         self._process: SandboxProcess | None = None
         self._forks: deque[asyncio.Future[int]] = deque()
         self._killed_for: LambdaRuntimeError | None = None
@@ -91,12 +91,15 @@ class Zygote:
     async def _start(self, launcher: Launcher) -> None:
         try:
             spec = sandbox_spec(self.spec, self._inside.fileno())
-            self._process = await launcher.start(spec, [self._inside.fileno()], self._output)
+            send_message(self._control, bootstrap_config(self.spec))  # waits in the socket for the zygote
+            self._process = await launcher.start(spec, [self._inside.fileno()], self._output.write_fd)
         except Exception as error:  # SandboxError, or a spec the sandbox refused
             self._end(self._killed_for or LambdaStartError(self.spec.name, f"its sandbox did not start: {error}"))
             return
         finally:
             self._inside.close()
+            self._output.close_writer()
+        self._loop.add_reader(self._output.read_fd, self._output.drain)
         if self._killed_for is not None:
             self._process.kill()
         self._loop.add_reader(self._control.fileno(), self._readable)
@@ -173,13 +176,15 @@ class Zygote:
         return LambdaStartError(self.spec.name, reason)
 
     def _tail(self) -> bytes:
-        size = os.fstat(self._output.fileno()).st_size
-        return os.pread(self._output.fileno(), OUTPUT_TAIL, max(0, size - OUTPUT_TAIL))
+        self._output.drain()  # the sandbox is gone: what is left in the pipe is all there is
+        return self._output.tail
 
     def _end(self, error: LambdaRuntimeError) -> None:
         if self._start_timer is not None:
             self._start_timer.cancel()
         self._control.close()
+        with contextlib.suppress(ValueError, OSError):
+            self._loop.remove_reader(self._output.read_fd)
         self._output.close()
         futures: list[asyncio.Future[Any]] = [self.ready, *self._forks]
         for future in futures:
@@ -187,6 +192,40 @@ class Zygote:
         self._forks.clear()
         self._events.ended(error)
         self.finished.set_result(None)
+
+
+class OutputTail:
+    """A pipe for a sandbox's stdout and stderr, of which only the last `size` bytes are kept."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self.read_fd, self.write_fd = os.pipe2(os.O_CLOEXEC | os.O_NONBLOCK)
+        os.set_blocking(self.write_fd, True)  # the writer is the sandbox: let it wait, not fail
+        self.tail = b""
+
+    def drain(self) -> None:
+        """Read what is there (called when the pipe is readable), keeping the tail; a bounded
+        number of reads per call, so a lambda that never stops printing cannot hold the loop."""
+        for _ in range(16):
+            try:
+                chunk = os.read(self.read_fd, 1 << 16)
+            except (BlockingIOError, OSError):
+                return
+            if not chunk:
+                return
+            self.tail = (self.tail + chunk)[-self.size:]
+
+    def close_writer(self) -> None:
+        """Once the sandbox holds its copy: then the pipe ends when the sandbox does."""
+        if self.write_fd >= 0:
+            os.close(self.write_fd)
+            self.write_fd = -1
+
+    def close(self) -> None:
+        self.close_writer()
+        if self.read_fd >= 0:
+            os.close(self.read_fd)
+            self.read_fd = -1
 
 
 def _settle(future: asyncio.Future, outcome: object) -> None:

@@ -1,9 +1,10 @@
 """Run a command in Linux namespaces with limits, through bubblewrap. Knows nothing about packages.
 
     sandbox = Sandbox()
-    result = sandbox.run(SandboxSpec(["python3", "-c", "print(1)"], limits=Limits(timeout=10)))
+    result = sandbox.run(SandboxSpec([PYTHON, "-c", "print(1)"], limits=Limits(timeout=10)))
 
-Layout: spec (what to run), view (what it sees), locate (which bwrap), confine and cgroups
+Layout: spec (what to run), view (what it sees), interpreter (what of Python it sees), locate
+(which bwrap), confine and cgroups
 (memory and process bounds), disk (private /tmp, disk use), launch (start and kill a process
 tree), process (watch one sandbox), verdict (which limit ended it), capture (run's pipes),
 errors, sandbox (the facade).
@@ -18,11 +19,13 @@ from ol_notebook.sandbox.errors import (
     SandboxTimeout,
     SandboxUnavailable,
 )
+from ol_notebook.sandbox.interpreter import PYTHON
 from ol_notebook.sandbox.process import SandboxProcess
 from ol_notebook.sandbox.sandbox import Sandbox
 from ol_notebook.sandbox.spec import Bind, Limits, SandboxResult, SandboxSpec
 
 __all__ = [
+    "PYTHON",
     "Bind",
     "Limits",
     "Sandbox",

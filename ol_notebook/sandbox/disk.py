@@ -1,9 +1,13 @@
-"""Disk use of a sandbox: its private scratch directory and the writable binds that count.
+"""Disk use of a sandbox outside its sized tmpfs: writable binds that count, and unsafe mode's /tmp.
 
-The filesystem has no per-directory quota we could set without privileges, so a watcher
-measures: it walks the counted trees and compares their size with the size at start. A
-private /tmp is a fresh host directory (not a tmpfs, whose pages would be memory the watcher
-cannot see and the memory bound might not cover), removed afterwards.
+With bubblewrap, /tmp and /dev/shm are tmpfs mounts of the limit's size (see view.py), which
+the kernel bounds exactly. What else a sandbox may write (a counted writable bind; in unsafe
+mode a host directory standing in for /tmp) has no per-directory quota we could set without
+privileges, so a watcher measures: it walks the counted trees and compares their size with
+the size at start.
+
+Host directories of ours carry the owner's pid in their names (`ol-sandbox-PID-...`), so that
+those of an owner killed with SIGKILL are found and removed by the next one (`sweep_tempdirs`).
 """
 
 from __future__ import annotations
@@ -16,38 +20,58 @@ import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
-from ol_notebook.sandbox.spec import Bind
+SANDBOX_PREFIX = "ol-sandbox-"
 
 
 class Scratch:
-    """A private host directory holding the sandbox's /tmp and /dev/shm."""
+    """Unsafe mode's stand-in for a private /tmp: a host directory, removed afterwards."""
 
     def __init__(self) -> None:
-        self.root = Path(tempfile.mkdtemp(prefix="ol-sandbox-"))
+        self.root = owned_tempdir(SANDBOX_PREFIX)
         self.tmp = self.root / "tmp"
-        self.shm = self.root / "shm"
         self.tmp.mkdir()
-        self.shm.mkdir()
-
-    def make_mountpoints(self, binds: Iterable[Bind]) -> None:
-        """Create the directories bwrap would create in here to mount binds under /tmp or /dev/shm
-        on, now, before the disk meter's first look: they are not the command's writes."""
-        for bind in binds:
-            for inside, host in (("/tmp", self.tmp), ("/dev/shm", self.shm)):
-                relative = os.path.relpath(bind.target, inside)
-                if relative != "." and not relative.startswith(".."):
-                    path = host / relative
-                    (path if Path(bind.source).is_dir() else path.parent).mkdir(parents=True, exist_ok=True)
 
     def remove(self) -> None:
-        """Remove it all, even what the command made unreadable or read-only (chmod 0)."""
-        pending = [str(self.root)]
-        while pending:
-            path = pending.pop()
-            with contextlib.suppress(OSError):
-                os.chmod(path, stat.S_IRWXU)
-            pending.extend(entry.path for entry in _entries(path) if entry.is_dir(follow_symlinks=False))
-        shutil.rmtree(self.root, ignore_errors=True)
+        remove_tree(self.root)
+
+
+def owned_tempdir(prefix: str) -> Path:
+    """A new directory in the temp dir named `{prefix}{our pid}-...`, which `sweep_tempdirs`
+    removes once we are dead."""
+    return Path(tempfile.mkdtemp(prefix=f"{prefix}{os.getpid()}-"))
+
+
+def sweep_tempdirs(prefixes: Iterable[str]) -> list[Path]:
+    """Remove our kind of temp directories whose owner process is gone; returns them."""
+    swept = []
+    for entry in _entries(tempfile.gettempdir()):
+        for prefix in prefixes:
+            owner = entry.name.removeprefix(prefix).split("-", 1)[0]
+            if entry.name.startswith(prefix) and owner.isdigit() and not _alive(int(owner)):
+                remove_tree(Path(entry.path))
+                swept.append(Path(entry.path))
+    return swept
+
+
+def remove_tree(root: Path) -> None:
+    """Remove a tree, even what was made unreadable or read-only (chmod 0) inside it."""
+    pending = [str(root)]
+    while pending:
+        path = pending.pop()
+        with contextlib.suppress(OSError):
+            os.chmod(path, stat.S_IRWXU)
+        pending.extend(entry.path for entry in _entries(path) if entry.is_dir(follow_symlinks=False))
+    shutil.rmtree(root, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's: alive
+        return True
+    return True
 
 
 class DiskMeter:

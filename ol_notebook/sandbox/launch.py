@@ -30,6 +30,10 @@ from ol_notebook.sandbox.locate import Bubblewrap
 from ol_notebook.sandbox.spec import SandboxSpec
 from ol_notebook.sandbox.view import DEFAULT_ENV, bwrap_args
 
+# bwrap's own environment: fixed, so nothing a caller passes can steer the loader or libc of a
+# process that runs on the host (LD_PRELOAD, LD_LIBRARY_PATH, GCONV_PATH, MALLOC_*, ...).
+BWRAP_ENV = {"PATH": DEFAULT_ENV["PATH"], "LANG": "C.UTF-8"}
+
 Stdio = int | IO[Any] | None
 
 
@@ -49,8 +53,9 @@ class Tree(Protocol):
 class Launcher(Protocol):
     sandbox_tasks: int  # our tasks inside the bounds besides the command's
 
-    def spawn(self, spec: SandboxSpec, scratch: Scratch, confinement: Confinement, pass_fds: Sequence[int],
-              stdio: Mapping[str, Stdio]) -> Tree: ...
+    def spawn(self, spec: SandboxSpec, scratch: Scratch | None, confinement: Confinement, pass_fds: Sequence[int],
+              stdio: Mapping[str, Stdio]) -> Tree:
+        """scratch: the host directory standing in for /tmp where there is no mount namespace."""
 
 
 class BwrapLauncher:
@@ -59,19 +64,18 @@ class BwrapLauncher:
     def __init__(self, bwrap: Bubblewrap):
         self.bwrap = bwrap
 
-    def spawn(self, spec: SandboxSpec, scratch: Scratch, confinement: Confinement, pass_fds: Sequence[int],
+    def spawn(self, spec: SandboxSpec, scratch: Scratch | None, confinement: Confinement, pass_fds: Sequence[int],
               stdio: Mapping[str, Stdio]) -> Tree:
         status_read, status_write = os.pipe()
         gate_read, gate_write = os.pipe()
+        env_fd = environment_fd(spec.env)
         argv = [
-            self.bwrap.path, *bwrap_args(spec, scratch),
+            self.bwrap.path, "--args", str(env_fd), *bwrap_args(spec),
             "--json-status-fd", str(status_write), "--block-fd", str(gate_read), "--", *spec.argv,
         ]
         try:
-            # env goes to bwrap's own environment, which the command inherits: not --setenv, whose
-            # values would be readable by every user in /proc/PID/cmdline.
-            popen = subprocess.Popen(argv, env={**DEFAULT_ENV, **spec.env}, start_new_session=True,
-                                     pass_fds=(*pass_fds, status_write, gate_read), **stdio)
+            popen = subprocess.Popen(argv, env=BWRAP_ENV, start_new_session=True,
+                                     pass_fds=(*pass_fds, status_write, gate_read, env_fd), **stdio)
         except BaseException as error:
             for fd in (status_read, gate_write):
                 os.close(fd)
@@ -79,8 +83,8 @@ class BwrapLauncher:
                 raise SandboxError(f"cannot run bubblewrap at {self.bwrap.path}: {error}") from error
             raise
         finally:
-            os.close(status_write)
-            os.close(gate_read)
+            for fd in (status_write, gate_read, env_fd):
+                os.close(fd)
         tree = BwrapTree(popen, status_read)
         try:
             if tree.child_pid is not None:
@@ -95,6 +99,24 @@ class BwrapLauncher:
             os.write(gate_write, b"go")
         os.close(gate_write)
         return tree
+
+
+def environment_fd(env: Mapping[str, str]) -> int:
+    """A memfd holding `--clearenv --setenv KEY VALUE ...` for bwrap's `--args`.
+
+    bwrap applies these to the command it starts inside the sandbox; its own process started
+    with BWRAP_ENV, so its dynamic loader never saw them. Not `--setenv` on the command line,
+    whose values every user could read in /proc/PID/cmdline; not bwrap's own environment,
+    which its loader would obey on the host (LD_PRELOAD ran a library there as root).
+    """
+    args = ["--clearenv"]
+    for key, value in {**DEFAULT_ENV, **env}.items():
+        args += ["--setenv", key, value]
+    fd = os.memfd_create("ol-sandbox-env", os.MFD_CLOEXEC)  # pass_fds makes it bwrap's
+    with open(fd, "wb", closefd=False) as out:
+        out.write(b"".join(os.fsencode(arg) + b"\0" for arg in args))
+    os.lseek(fd, 0, os.SEEK_SET)
+    return fd
 
 
 class BwrapTree:
@@ -151,8 +173,9 @@ class BwrapTree:
 class UnsafeLauncher:
     sandbox_tasks = 0
 
-    def spawn(self, spec: SandboxSpec, scratch: Scratch, confinement: Confinement, pass_fds: Sequence[int],
+    def spawn(self, spec: SandboxSpec, scratch: Scratch | None, confinement: Confinement, pass_fds: Sequence[int],
               stdio: Mapping[str, Stdio]) -> Tree:
+        assert scratch is not None, "unsafe mode needs a host directory for /tmp"
         # The private /tmp cannot be mounted at /tmp here: it stands in as HOME, TMPDIR and cwd.
         cwd = str(scratch.tmp) if spec.cwd == "/tmp" else spec.cwd
         env = {**DEFAULT_ENV, "HOME": str(scratch.tmp), "TMPDIR": str(scratch.tmp), **spec.env, "PWD": cwd}

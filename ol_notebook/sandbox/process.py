@@ -35,7 +35,7 @@ class SandboxProcess:
     """A long-lived sandbox: `pid` (bwrap's, or the command's in unsafe mode), the `stdin`,
     `stdout` and `stderr` pipes (or None), `wait` and `kill`."""
 
-    def __init__(self, spec: SandboxSpec, tree: Tree, confinement: Confinement, scratch: Scratch,
+    def __init__(self, spec: SandboxSpec, tree: Tree, confinement: Confinement, scratch: Scratch | None,
                  meter: DiskMeter | None):
         self.spec = spec
         self.pid = tree.popen.pid
@@ -104,7 +104,8 @@ class SandboxProcess:
             try:
                 self._confinement.close()
             finally:
-                self._scratch.remove()
+                if self._scratch:
+                    self._scratch.remove()
                 self._ended.set()
 
     def _supervise(self) -> None:

@@ -11,14 +11,13 @@ from pathlib import Path
 
 from ol_notebook.sandbox.capture import Feed, Tail
 from ol_notebook.sandbox.confine import Confinement, Enforcement
-from ol_notebook.sandbox.disk import DiskMeter, Scratch
+from ol_notebook.sandbox.disk import SANDBOX_PREFIX, DiskMeter, Scratch, sweep_tempdirs
 from ol_notebook.sandbox.errors import SandboxError, SandboxLimitError, short_command
 from ol_notebook.sandbox.launch import BwrapLauncher, Launcher, Stdio, UnsafeLauncher
 from ol_notebook.sandbox.locate import find_bwrap
 from ol_notebook.sandbox.orphans import sweep_orphans
 from ol_notebook.sandbox.process import SandboxProcess
 from ol_notebook.sandbox.spec import SandboxResult, SandboxSpec
-from ol_notebook.sandbox.view import visible_binds
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +34,9 @@ class Sandbox:
     def __init__(self, bwrap: str | os.PathLike[str] | None = None, unsafe: bool = False):
         self.unsafe = unsafe
         self.bwrap = None if unsafe else find_bwrap(bwrap)
+        stale = sweep_tempdirs([SANDBOX_PREFIX])
+        if stale:
+            logger.warning("removed %d scratch director(ies) of sandboxes whose owner had died", len(stale))
         if self.bwrap is not None:
             orphans = sweep_orphans(self.bwrap.path)
             if orphans:
@@ -93,19 +95,20 @@ class Sandbox:
         spec.check()
         if self.unsafe:
             _check_unsafe_binds(spec)
-        scratch = Scratch()
-        if not self.unsafe:
-            scratch.make_mountpoints(visible_binds(spec))
+        # With bwrap, /tmp is a tmpfs bounded by its size; only unsafe mode needs a host directory.
+        scratch = Scratch() if self.unsafe else None
         confinement = None
         try:
             confinement = Confinement(spec.limits, self.enforcement)
             counted = [Path(b.source) for b in spec.binds if b.writable and b.count_disk]
-            meter = DiskMeter([scratch.root, *counted]) if spec.limits.disk is not None else None
+            counted += [scratch.root] if scratch else []
+            meter = DiskMeter(counted) if spec.limits.disk is not None and counted else None
             tree = self._launcher.spawn(spec, scratch, confinement, pass_fds, stdio)
         except BaseException:
             if confinement:
                 confinement.close()
-            scratch.remove()
+            if scratch:
+                scratch.remove()
             raise
         return SandboxProcess(spec, tree, confinement, scratch, meter)
 

@@ -49,8 +49,10 @@ class SandboxSpec:
     """One command and the world it sees.
 
     env is the whole environment inside, on top of the defaults PATH=/usr/local/bin:/usr/bin:/bin
-    and HOME=/tmp (the only writable home there is); bubblewrap adds PWD.
-    python: expose the running interpreter read-only, so `sys.executable` works inside.
+    and HOME=/tmp (the only writable home there is); bubblewrap adds PWD. It reaches only the
+    command, never bwrap's own process on the host (see launch.py).
+    python: expose the running interpreter read-only (its real binary, `sandbox.PYTHON`, and the
+        standard library; never a site-packages), so that binary can run inside.
     """
 
     argv: Sequence[str]
@@ -67,11 +69,26 @@ class SandboxSpec:
             raise SandboxError("SandboxSpec.argv is empty: give the command to run")
         if not self.cwd.startswith("/"):
             raise SandboxError(f"SandboxSpec.cwd must be an absolute path in the sandbox, not {self.cwd!r}")
+        for key, value in self.env.items():
+            problem = env_problem(key, value)
+            if problem:
+                raise SandboxError(f"SandboxSpec.env: {problem}")
         for bind in self.binds:
             if not Path(bind.source).is_absolute() or not bind.target.startswith("/"):
                 raise SandboxError(f"{bind} needs absolute paths")
             if not Path(bind.source).exists():
                 raise SandboxError(f"cannot bind {bind.source} into the sandbox: it does not exist")
+
+
+def env_problem(key: object, value: object) -> str | None:
+    """Why an environment variable cannot be set as given, or None: what execve can carry."""
+    if not isinstance(key, str) or not isinstance(value, str):
+        return f"variable {key!r} must map a string to a string"
+    if not key or "=" in key or "\0" in key:
+        return f"variable name {key!r} must be non-empty, without '=' or NUL"
+    if "\0" in value:
+        return f"the value of {key} contains a NUL character"
+    return None
 
 
 @dataclass(frozen=True)

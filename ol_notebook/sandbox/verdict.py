@@ -7,7 +7,8 @@ printed: so, when a limit is set, a non-zero exit with a telltale message in the
 counts. The messages are the C library's strerror texts and the runtime errors built on them:
 ENOMEM ("Cannot allocate memory", Python's MemoryError, C++'s std::bad_alloc), EAGAIN from
 fork/clone under RLIMIT_NPROC ("Resource temporarily unavailable", Python's "can't start new
-thread"), EFBIG ("File too large"; Python ignores SIGXFSZ and gets EFBIG instead). An unexplained
+thread"), EFBIG ("File too large"; Python ignores SIGXFSZ and gets EFBIG instead), and ENOSPC ("No
+space left on device") from the sized tmpfs at /tmp, which the kernel bounds exactly. An unexplained
 SIGKILL under the memory rlimit is taken for the kernel's OOM killer. This fallback is a
 heuristic: a command that prints such a message for another reason is misjudged; cgroups,
 where available, are exact.
@@ -33,6 +34,7 @@ from ol_notebook.sandbox.spec import Limits
 MEMORY_MESSAGES = (b"memoryerror", b"cannot allocate memory", b"std::bad_alloc", b"out of memory")
 FORK_MESSAGES = (b"resource temporarily unavailable", b"can't start new thread")
 FILE_SIZE_MESSAGES = (b"file too large",)
+NO_SPACE_MESSAGES = (b"no space left on device",)  # ENOSPC: the sized tmpfs at /tmp or /dev/shm is full
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,8 @@ def judge(
                                                            f"{human_bytes(evidence.disk_growth)} written")
         if died_of == signal.SIGXFSZ or evidence.said(FILE_SIZE_MESSAGES):
             return SandboxDiskExceeded(argv, limits.disk, "RLIMIT_FSIZE: one file reached the limit")
+        if evidence.said(NO_SPACE_MESSAGES):
+            return SandboxDiskExceeded(argv, limits.disk, "its /tmp is a tmpfs of that size, and it is full")
     unexplained_kill = died_of == signal.SIGKILL and evidence.stopped_for is None
     memory_rlimit_hit = evidence.said(MEMORY_MESSAGES) or unexplained_kill
     if limits.memory is not None and (evidence.memory_hit or (not how.memory_cgroup and memory_rlimit_hit)):

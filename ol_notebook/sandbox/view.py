@@ -2,24 +2,30 @@
 
 The view starts empty (bwrap's root is a fresh tmpfs) and gets only what a command needs:
 the system's programs and libraries read-only, the few /etc files that TLS, DNS and user
-lookups read, the interpreter when asked, then the caller's binds. Never /root, /home, /work
+lookups read, the interpreter when asked (its binary, shared library and standard library,
+never a site-packages: see interpreter.py), then the caller's binds. Never /root, /home, /work
 or the user's HOME unless the caller binds something there: that is where secrets live.
-The environment is not set here with --clearenv/--setenv but given to bwrap as its own (see
-launch.py), so that values never appear in a command line.
+
+/tmp and /dev/shm are tmpfs mounts whose size is the disk limit: a file counts while it is
+open, linked or not, and its pages are charged to the sandbox's memory cgroup. A watcher
+walking host directories could not see an unlinked file.
+
+The environment is not given here: see launch.py, which hands it to bwrap through a file
+descriptor, never through bwrap's own environment or command line.
 """
 
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Iterable
 from pathlib import Path
 
-from ol_notebook.sandbox.disk import Scratch
+from ol_notebook.sandbox.interpreter import hidden_site_dirs, interpreter_paths
 from ol_notebook.sandbox.orphans import HOSTNAME
 from ol_notebook.sandbox.spec import Bind, SandboxSpec
 
 DEFAULT_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/tmp"}
+SHM_MINIMUM = 1 << 20
 
 # Merged-/usr systems (Debian 12) have /bin, /lib, ... as symlinks into /usr: recreated as symlinks.
 SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
@@ -37,7 +43,7 @@ ETC_ENTRIES = (
 )
 
 
-def bwrap_args(spec: SandboxSpec, scratch: Scratch) -> list[str]:
+def bwrap_args(spec: SandboxSpec) -> list[str]:
     """Everything between `bwrap` and `--`, in the order bwrap must apply it."""
     return [
         *namespace_args(spec.network),
@@ -46,20 +52,38 @@ def bwrap_args(spec: SandboxSpec, scratch: Scratch) -> list[str]:
         "--proc", "/proc",
         # Minimal devices: null, zero, full, random, urandom, tty, pts; no disks, no host /dev.
         "--dev", "/dev",
-        # Host directories rather than tmpfs, so the disk watcher can measure them.
-        "--bind", str(scratch.tmp), "/tmp",
-        "--bind", str(scratch.shm), "/dev/shm",
+        *scratch_args(spec.limits.disk),
         *bind_args(visible_binds(spec)),
-        # The root tmpfs and /dev would otherwise be writable, outside the counted places.
+        *(hide_args(hidden_site_dirs()) if spec.python else []),
+        # The root tmpfs and /dev would otherwise be writable, outside the bounded places.
         "--remount-ro", "/dev",
         "--remount-ro", "/",
         "--chdir", spec.cwd,
     ]
 
 
+def scratch_args(disk: int | None) -> list[str]:
+    """/tmp of exactly `disk` bytes, and /dev/shm of a quarter of it (POSIX shared memory and
+    semaphores need little); without a disk limit, the kernel's default size (half of RAM)."""
+    tmp = ["--size", str(disk)] if disk is not None else []
+    shm = ["--size", str(max(SHM_MINIMUM, disk // 4))] if disk is not None else []
+    return [
+        "--perms", "1777", *tmp, "--tmpfs", "/tmp",
+        "--perms", "1777", *shm, "--tmpfs", "/dev/shm",
+    ]
+
+
+def hide_args(directories: Iterable[str]) -> list[str]:
+    """An empty read-only tmpfs over each directory: shown by a system bind, but not for sandboxes."""
+    args = []
+    for directory in directories:
+        args += ["--size", "4096", "--tmpfs", directory, "--remount-ro", directory]
+    return args
+
+
 def visible_binds(spec: SandboxSpec) -> list[Bind]:
     """Every bind the sandbox gets beyond the system view: the interpreter's, then the spec's."""
-    return [*(Bind(Path(path)) for path in (python_paths() if spec.python else [])), *spec.binds]
+    return [*(Bind(Path(path)) for path in (interpreter_paths() if spec.python else [])), *spec.binds]
 
 
 def namespace_args(network: bool) -> list[str]:
@@ -96,15 +120,3 @@ def system_args() -> list[str]:
         # -try: skip what this system lacks (or a dangling symlink) without failing.
         args += ["--ro-bind-try", f"/etc/{name}", f"/etc/{name}"]
     return args
-
-
-def python_paths() -> list[str]:
-    """The running interpreter: its installation, its venv, and the real binary, minus what
-    the system directories or a shorter path already show."""
-    wanted = {sys.base_prefix, sys.prefix, os.path.realpath(sys.executable) if sys.executable else ""}
-    shown = [path for path in SYSTEM_DIRS if os.path.isdir(path) and not os.path.islink(path)]
-    chosen: list[str] = []
-    for path in sorted(filter(None, wanted), key=len):
-        if not any(path == top or path.startswith(top.rstrip("/") + "/") for top in shown + chosen):
-            chosen.append(path)
-    return chosen

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import os
 import secrets
-import sys
 from pathlib import Path
 
 import pytest
 
 from ol_notebook.sandbox import (
+    PYTHON,
     Bind,
     Limits,
     Sandbox,
@@ -32,7 +32,7 @@ def host_pythons_with(marker: str) -> list[int]:
             argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
         except OSError:
             continue
-        if argv[0] == sys.executable.encode() and marker.encode() in argv:
+        if argv[0] == PYTHON.encode() and marker.encode() in argv:
             found.append(int(pid))
     return found
 
@@ -134,18 +134,26 @@ for i in range(1000):
 """
 
 
-@pytest.mark.parametrize("where", ["/tmp", "/dev/shm", "bind"])
-def test_disk_watcher_stops_endless_writes(sandbox: Sandbox, tmp_path: Path, where: str) -> None:
-    target = str(tmp_path) if where == "bind" else where
+def test_disk_watcher_stops_endless_writes_into_a_counted_bind(sandbox: Sandbox, tmp_path: Path) -> None:
     with pytest.raises(SandboxDiskExceeded, match=r"disk limit of 8 MiB .*disk watcher measured"):
-        sandbox.run(py(WRITE_FOREVER, target, binds=[Bind(tmp_path, writable=True)],
+        sandbox.run(py(WRITE_FOREVER, str(tmp_path), binds=[Bind(tmp_path, writable=True)],
                        limits=Limits(timeout=30, disk=8 * MiB)))
-    if where == "bind":
-        assert 8 < len(list(tmp_path.iterdir())) < 1000
+    assert 8 < len(list(tmp_path.iterdir())) < 1000
+
+
+@pytest.mark.parametrize(("where", "size"), [("/tmp", 8 * MiB), ("/dev/shm", 2 * MiB)])
+def test_private_tmp_and_shm_are_full_at_their_size(sandbox: Sandbox, where: str, size: int) -> None:
+    """The kernel bounds them: ENOSPC at exactly the size, however the bytes were written."""
+    with pytest.raises(SandboxDiskExceeded, match=r"disk limit of 8 MiB .*tmpfs of that size") as caught:
+        sandbox.run(py(WRITE_FOREVER + "\nprint('never')", where, limits=Limits(timeout=30, disk=8 * MiB)))
+    assert caught.value.result is not None and b"never" not in caught.value.result.stdout
+    listing = sandbox.run(py(f"import os; print(os.statvfs({where!r}).f_blocks * os.statvfs({where!r}).f_frsize)",
+                             limits=Limits(timeout=30, disk=8 * MiB)))
+    assert int(listing.stdout) == size
 
 
 @pytest.mark.parametrize("writer", [
-    [sys.executable, "-c", "import sys; open(sys.argv[1], 'wb').write(b'x' * (64 << 20))"],  # Python: EFBIG
+    [PYTHON, "-c", "import sys; open(sys.argv[1], 'wb').write(b'x' * (64 << 20))"],  # Python: EFBIG
     ["sh", "-c", 'head -c 64M /dev/zero > "$0"'],  # SIGXFSZ
 ], ids=["python", "head"])
 def test_one_huge_file_is_cut_at_the_limit(sandbox: Sandbox, tmp_path: Path, writer: list[str]) -> None:

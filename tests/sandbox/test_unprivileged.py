@@ -25,14 +25,14 @@ SYSTEM_PYTHON = "/usr/bin/python3"
 
 SCRIPT = r'''
 import json, sys
-from ol_notebook.sandbox import Limits, Sandbox, SandboxError, SandboxSpec
+from ol_notebook.sandbox import PYTHON, Limits, Sandbox, SandboxError, SandboxSpec
 
 sandbox = Sandbox()
 limits = Limits(timeout=20, memory=256 << 20, processes=32, disk=16 << 20)
 outcomes = {"describe": sandbox.describe()}
 
 def attempt(name, code, **changes):
-    spec = SandboxSpec([sys.executable, "-c", code], limits=Limits(**{**vars(limits), **changes}))
+    spec = SandboxSpec([PYTHON, "-c", code], limits=Limits(**{**vars(limits), **changes}))
     try:
         result = sandbox.run(spec)
         outcomes[name] = [result.returncode, result.stdout.decode()]

@@ -1,8 +1,10 @@
 """The zygote: sets sys.path, imports the handler once, then forks a worker per request.
 
-Started as `python -I -S -c BOOT CONFIG`: no site, no environment variables, no user site, so
-nothing but the standard library is importable until sys.path is set here, explicitly, in
+Started as `python -I -S -c BOOT CONTROL_FD`: no site, no environment variables, no user site,
+so nothing but the standard library is importable until sys.path is set here, explicitly, in
 OpenLambda's order: the lambda's package dirs, this runtime, the standard library, the handler.
+The first control message is the configuration: sys.path entries, the result limit and the
+lambda's environment, which is applied here, inside, rather than given to bwrap on the host.
 
 Control messages (see frames) from the host: {"op": "fork"} with a socket, {"op": "kill", "pid"}.
 To the host: "ready" or "failed" once, "forked"/"fork_failed" per fork in order, "exited" per
@@ -14,7 +16,6 @@ from __future__ import annotations
 import contextlib
 import gc
 import importlib
-import json
 import os
 import select
 import signal
@@ -29,11 +30,15 @@ from .frames import CONTROL_TEXT_LIMIT, recv_message, send_message
 
 
 def main() -> None:
-    config = json.loads(sys.argv[1])
+    fd = int(sys.argv[1])
+    os.set_inheritable(fd, False)  # not for whatever the handler runs
+    control = socket.socket(fileno=fd)
+    config, _ = recv_message(control)
+    if config is None or config.get("op") != "config":
+        sys.exit("ol-notebook runtime: the host sent no configuration")
+    os.environ.update(config["env"])  # for the handler and what it starts, inside only
     stdlib = [path for path in sys.path if path != RUNTIME_DIR]
     sys.path[:] = [*config["packages"], RUNTIME_DIR, *stdlib, HANDLER_DIR]
-    os.set_inheritable(config["control"], False)  # not for whatever the handler runs
-    control = socket.socket(fileno=config["control"])
     try:
         handler = load_handler()
     except BaseException as error:
