@@ -3,7 +3,16 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup run test lint bench clean
+.PHONY: system-deps setup run test lint bench clean
+
+# Debian packages the sandboxes use: slirp4netns gives network-on sandboxes internet access from
+# a network namespace of their own; iproute2 makes the test hosts of the network tests; gcc
+# builds the attack libraries of tests/security. Needs root (sudo make system-deps).
+SYSTEM_PACKAGES := slirp4netns iproute2 gcc
+
+system-deps:
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(SYSTEM_PACKAGES)
 
 setup: $(VENV)/.installed
 

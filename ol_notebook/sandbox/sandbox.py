@@ -8,11 +8,12 @@ import subprocess
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
+from typing import IO
 
-from ol_notebook.sandbox.capture import Feed, Tail
+from ol_notebook.sandbox.capture import Feed, Spool, Tail
 from ol_notebook.sandbox.confine import Confinement, Enforcement
 from ol_notebook.sandbox.disk import SANDBOX_PREFIX, DiskMeter, Scratch, sweep_tempdirs
-from ol_notebook.sandbox.errors import SandboxError, SandboxLimitError, short_command
+from ol_notebook.sandbox.errors import SandboxDiskExceeded, SandboxError, SandboxLimitError, short_command
 from ol_notebook.sandbox.launch import BwrapLauncher, Launcher, Stdio, UnsafeLauncher
 from ol_notebook.sandbox.locate import find_bwrap
 from ol_notebook.sandbox.orphans import sweep_orphans
@@ -50,8 +51,12 @@ class Sandbox:
             return f"UNSAFE mode, no isolation ({self.enforcement.describe()})"
         return f"{self.bwrap.version} at {self.bwrap.path} ({self.enforcement.describe()})"
 
-    def run(self, spec: SandboxSpec, stdin: bytes | None = None) -> SandboxResult:
+    def run(self, spec: SandboxSpec, stdin: bytes | None = None, stdout: IO[bytes] | None = None) -> SandboxResult:
         """Run to the end and return the exit status with the last 64 KiB of stdout and stderr.
+
+        stdout: a host file that receives all of the command's stdout instead, bounded by the disk
+        limit (beyond it the sandbox is killed: SandboxDiskExceeded). A command's product comes
+        out this way without the command writing into any host directory.
 
         A non-zero exit is returned, not raised: callers decide what it means. A crossed limit
         raises its SandboxLimitError, whose `result` holds the output captured until then.
@@ -60,7 +65,9 @@ class Sandbox:
         feed = subprocess.PIPE if stdin is not None else subprocess.DEVNULL
         process = self._start(spec, (), {"stdin": feed, "stdout": subprocess.PIPE, "stderr": subprocess.PIPE})
         assert process.stdout is not None and process.stderr is not None
-        out, err = Tail(process.stdout), Tail(process.stderr)
+        err = Tail(process.stderr)
+        out: Tail | Spool = Tail(process.stdout) if stdout is None else Spool(
+            process.stdout, stdout, spec.limits.disk, process.kill)
         if stdin is not None:
             assert process.stdin is not None
             Feed(process.stdin, stdin)
@@ -75,6 +82,9 @@ class Sandbox:
         err.join(timeout=5)
         try:
             returncode = process.wait(stderr_tail=err.data)
+            if isinstance(out, Spool) and out.overflowed:
+                assert spec.limits.disk is not None
+                raise SandboxDiskExceeded(spec.argv, spec.limits.disk, "its output to the host file reached the limit")
         except SandboxLimitError as error:
             error.result = SandboxResult(process.returncode or 0, out.data, err.data, process.duration)
             raise

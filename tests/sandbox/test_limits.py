@@ -197,3 +197,18 @@ def test_normal_command_passes_all_limits(sandbox: Sandbox, tmp_path: Path) -> N
     ))
     assert (result.returncode, result.stdout) == (0, b"[0, 0, 0]\n"), result.stderr
     assert (tmp_path / "out").read_text() == "done"
+
+
+def test_stdout_spooled_whole_into_a_host_file(sandbox: Sandbox, tmp_path: Path) -> None:
+    with (tmp_path / "product").open("wb") as out:
+        result = sandbox.run(SandboxSpec(["head", "-c", str(3 * MiB), "/dev/urandom"], python=False,
+                                         limits=Limits(timeout=30, disk=8 * MiB)), stdout=out)
+    assert result.returncode == 0
+    assert (tmp_path / "product").stat().st_size == 3 * MiB
+
+
+def test_spooled_stdout_is_cut_at_the_disk_limit(sandbox: Sandbox, tmp_path: Path) -> None:
+    with (tmp_path / "product").open("wb") as out, pytest.raises(SandboxDiskExceeded, match="output to the host file"):
+        sandbox.run(SandboxSpec(["cat", "/dev/zero"], python=False, limits=Limits(timeout=30, disk=8 * MiB)),
+                    stdout=out)
+    assert (tmp_path / "product").stat().st_size <= 8 * MiB
