@@ -15,7 +15,7 @@ from typing import Any
 from ol_notebook.errors import OLError
 from ol_notebook.index.config import IndexConfigError
 from ol_notebook.puller import InstallError, PullError, PullEvent, PullReport
-from ol_notebook.registry import InvalidLambda, LambdaSettings, RegistryError
+from ol_notebook.registry import InvalidLambda, InvalidSettings, LambdaSettings, RegistryError
 from ol_notebook.resolve import (
     Closure,
     ClosureError,
@@ -96,7 +96,7 @@ STATUS_BY_ERROR: tuple[tuple[type[BaseException], int], ...] = (
 # Exceptions the client rebuilds as themselves: no constructor arguments beyond the message.
 _PLAIN_ERRORS: dict[str, type[OLError]] = {
     cls.__name__: cls
-    for cls in (RegistryError, BadRequest, InvalidLambda, InvalidRequirementError, IndexConfigError,
+    for cls in (RegistryError, BadRequest, InvalidLambda, InvalidSettings, InvalidRequirementError, IndexConfigError,
                 PackageNotFound, VersionNotFound, ConflictError, ClosureError, InstallError, IndexUnreachable,
                 ResolveError, SandboxUnavailable, LambdaSpecError)
 }
@@ -148,23 +148,12 @@ def error_from_json(status: int, body: Any) -> OLError:
 
 
 def lambda_settings_from_json(data: Any, defaults: LambdaSettings) -> LambdaSettings:
-    """`defaults` with the fields `data` gives, each checked against the type of its default."""
+    """`defaults` with the fields `data` gives; LambdaSettings checks each (InvalidSettings names it)."""
     if data is None:
         return defaults
     if not isinstance(data, dict):
         raise BadRequest(f"lambda settings must be a JSON object, not {type(data).__name__}")
-    merged = defaults.to_dict()
-    for key, value in data.items():
-        if key not in merged:
-            raise BadRequest(f"unknown lambda setting {key!r} (known: {', '.join(merged)})")
-        expected = type(merged[key])
-        fits = isinstance(value, expected) or (expected is float and isinstance(value, int))
-        if not fits or (expected is not bool and isinstance(value, bool)):
-            raise BadRequest(f"lambda setting {key!r} must be {expected.__name__}, not {value!r}")
-        if key == "env" and not all(isinstance(v, str) for v in value.values()):
-            raise BadRequest("lambda setting 'env' must map names to strings")
-        merged[key] = value
-    return LambdaSettings.from_dict(merged)
+    return LambdaSettings.from_dict({**defaults.to_dict(), **data})
 
 
 def invocation_to_json(invocation: Invocation) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from ol_notebook.errors import OLError
 from ol_notebook.progress import ProgressPrinter
+from ol_notebook.puller import PullEvent
 from ol_notebook.registry import LambdaSettings
 from ol_notebook.sizes import parse_size
 from ol_notebook.worker import Worker
@@ -68,7 +69,15 @@ async def cmd_deploy(args: argparse.Namespace, worker: Worker) -> int:
         timeout=args.lambda_timeout, memory=args.lambda_memory, processes=args.processes,
         network=not args.no_network, env=dict(_pair(item) for item in args.env), instances=args.instances,
     )
-    version = await worker.deploy(args.name, code, requirements, settings, on_event=ProgressPrinter(sys.stderr))
+    printer = ProgressPrinter(sys.stderr)
+
+    def show(event: PullEvent) -> None:
+        if event.kind == "warning":
+            print(f"warning: {event.message}", file=sys.stderr, flush=True)
+        else:
+            printer(event)
+
+    version = await worker.deploy(args.name, code, requirements, settings, on_event=show)
     pins = ", ".join(pin.key for pin in version.closure.pins) or "no packages"
     print(f"deployed {args.name} version {version.number} ({pins})")
     return 0

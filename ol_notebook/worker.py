@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import time
 from collections.abc import Sequence
@@ -21,11 +22,15 @@ from ol_notebook.packages import PackageService
 from ol_notebook.puller import EventSink, PullEvent, PullReport
 from ol_notebook.registry import LambdaSettings, LambdaVersion, Registry, validate_code, validate_name
 from ol_notebook.resolve import Closure, parse_requirements
-from ol_notebook.runtime import Invocation, LambdaError, LambdaSpec, LambdaSpecError, LambdaStartError, Runtimes
+from ol_notebook.runtime import Invocation, LambdaError, LambdaSpec, Runtimes
 from ol_notebook.settings import Settings
 from ol_notebook.store import Corruption, Entry, GcReport, StoreError
 
 NEVER_STARTED = {"state": "cold", "instances": 0, "version": None, "last_latency": None}
+HOST_NETWORK_WARNING = ("lambda {name!r} shares the host's network (network: 'host'): its code can reach every "
+                        "service listening on this machine, loopback included (kernels, the Jupyter server, "
+                        "databases). Use network: true for internet access from its own network namespace.")
+logger = logging.getLogger(__name__)
 
 
 class Worker:
@@ -57,27 +62,38 @@ class Worker:
         """Compile and pull the lambda's closure, import its handler in a fresh sandbox, then
         make the new version current.
 
-        Until the last step the previous version keeps serving; any failure (including a
-        handler that fails to import) leaves it current. `on_event` sees the pull's package
-        events and the deploy's own stages ("resolving", "starting", "deployed"), keyed by name.
+        Until the last step the previous version keeps serving (its sandbox serves the calls
+        that arrive meanwhile, and the first call after the switch goes to the new one); any
+        failure (including a handler that fails to import) leaves it current and leaves no trace
+        of the new version. `on_event` sees the pull's package events and the deploy's own stages
+        ("resolving", "starting", "deployed", and a "warning" for a lambda on the host's
+        network), keyed by name.
         """
         validate_name(name)
         validate_code(code, name)
         parsed = parse_requirements(requirements.splitlines(), source=f"requirements of lambda {name!r}")
+        settings = settings or self.settings.lambda_defaults
         report = on_event or _ignore
         async with self._deploying.setdefault(name, asyncio.Lock()):
+            if settings.host_network:
+                message = HOST_NETWORK_WARNING.format(name=name)
+                logger.warning(message)
+                report(PullEvent("warning", name, message=message))
             report(PullEvent("resolving", name))
             closure = await asyncio.to_thread(self._compile, parsed)
             await asyncio.to_thread(self.packages.pull, closure, on_event)
-            version = self.registry.stage(name, code, requirements, closure,
-                                          settings or self.settings.lambda_defaults)
+            version = self.registry.stage(name, code, requirements, closure, settings)
             report(PullEvent("starting", name, message=f"version {version.number}"))
+            spec: LambdaSpec | None = None
             try:
-                await self.runtimes.start(self._spec_of(version))
-            except (LambdaStartError, LambdaSpecError):
+                spec = self._spec_of(version)
+                await self.runtimes.start(spec)
+                self.registry.activate(version)
+            except BaseException:  # an import error, a refused spec, a cancelled request alike
+                if spec is not None and self._runtimes is not None:
+                    self._runtimes.discard(spec)
                 self.registry.discard(version)
                 raise
-            self.registry.activate(version)
             self._keep_packages(name)
             report(PullEvent("deployed", name, message=f"version {version.number}"))
         return version
@@ -186,6 +202,7 @@ class Worker:
         return spec, version.number
 
     def _spec_of(self, version: LambdaVersion) -> LambdaSpec:
+        self.packages.check_entries(pin.key for pin in version.closure.pins)  # refuse tampered packages
         settings = version.settings
         return LambdaSpec(
             name=version.name,

@@ -19,7 +19,7 @@ from ol_notebook.puller import PullEvent
 from ol_notebook.sizes import format_size
 
 PACKAGE_KINDS = ("queued", "downloading", "building", "installing", "done", "failed")
-MILESTONES = ("done", "failed", "resolving", "starting", "deployed")  # always shown; other events at most every:
+MILESTONES = ("done", "failed", "resolving", "starting", "deployed", "warning")  # always shown; others at most every:
 REFRESH_SECONDS = 0.25
 
 
@@ -30,9 +30,12 @@ class ProgressView:
         self.title = title
         self.stage = "resolving"
         self.packages: dict[str, PullEvent] = {}
+        self.warnings: list[str] = []  # shown for as long as the display lasts, unlike a stage
 
     def add(self, event: PullEvent) -> None:
-        if event.kind in PACKAGE_KINDS:
+        if event.kind == "warning":
+            self.warnings.append(event.message)
+        elif event.kind in PACKAGE_KINDS:
             self.packages[event.key] = event
             if self.stage == "resolving":  # a pull reports no stage of its own once resolved
                 self.stage = "pulling"
@@ -52,11 +55,13 @@ class ProgressView:
             for key, event in self.packages.items()
         )
         table = f'<table style="margin:0">{rows}</table>' if rows else ""
-        return f"<div><b>{escape(self.headline)}</b>{table}</div>"
+        warnings = "".join(f'<div style="color:var(--jp-warn-color0)">warning: {escape(text)}</div>'
+                           for text in self.warnings)
+        return f"<div><b>{escape(self.headline)}</b>{warnings}{table}</div>"
 
     def __repr__(self) -> str:
         lines = [f"  {key:30} {event.kind:11} {_detail(event)}".rstrip() for key, event in self.packages.items()]
-        return "\n".join([self.headline, *lines])
+        return "\n".join([self.headline, *(f"warning: {text}" for text in self.warnings), *lines])
 
 
 class LiveProgress:

@@ -1,11 +1,13 @@
 """Lambdas on disk: code, requirements, compiled pins and settings, versioned, switched atomically."""
 
 from ol_notebook.registry.registry import LambdaVersion, Registry, RegistryError
-from ol_notebook.registry.settings import LambdaSettings
+from ol_notebook.registry.settings import HOST_NETWORK, InvalidSettings, LambdaSettings
 from ol_notebook.registry.validate import InvalidLambda, validate_code, validate_name
 
 __all__ = [
+    "HOST_NETWORK",
     "InvalidLambda",
+    "InvalidSettings",
     "LambdaSettings",
     "LambdaVersion",
     "Registry",

@@ -9,6 +9,10 @@
 A version directory is written under a staging name and renamed into place whole; `current`
 is a symlink replaced by rename. So a deploy that fails at any point leaves the serving
 version untouched, and readers never see half a version.
+
+A version is born with a `.staged` mark, removed by `activate` just before it first serves. A
+deploy that fails discards its version; one that was killed midway leaves a marked one, which
+`history` does not list, so `rollback` can only ever go to a version that served.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from ol_notebook.store.locks import file_lock
 
 HISTORY = 5
 HANDLER = "handler.py"
+STAGED = ".staged"  # in a version that never served
 
 
 class RegistryError(OLError):
@@ -78,10 +83,16 @@ class Registry:
         return version
 
     def history(self, name: str) -> list[LambdaVersion]:
+        """The kept versions that served, oldest first (the current one included)."""
         versions = self.root / validate_name(name) / "versions"
         if not versions.is_dir():
             return []
-        numbers = sorted(int(path.name) for path in versions.iterdir() if path.name.isdigit())
+        try:  # the current version is listed even if a crash left its mark
+            current = os.path.basename(os.readlink(versions.parent / "current"))
+        except OSError:
+            current = None
+        numbers = sorted(int(path.name) for path in versions.iterdir()
+                         if path.name.isdigit() and (path.name == current or not (path / STAGED).exists()))
         return [self._read(name, versions / str(number)) for number in numbers]
 
     def stage(
@@ -104,6 +115,7 @@ class Registry:
                 meta = {"number": number, "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
                         "settings": settings.to_dict()}
                 (staging / "version.json").write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
+                (staging / STAGED).touch()
                 os.chmod(staging, 0o755)
                 os.rename(staging, versions / str(number))
             except BaseException:
@@ -119,14 +131,16 @@ class Registry:
             link.unlink(missing_ok=True)
             os.symlink(Path("versions") / str(version.number), link)
             os.replace(link, home / "current")
+            (version.path / STAGED).unlink(missing_ok=True)
             for old in self.history(version.name)[:-HISTORY]:
                 if old.number != version.number:
                     shutil.rmtree(old.path, ignore_errors=True)
 
     def discard(self, version: LambdaVersion) -> None:
-        """Drop a staged version that never served (a deploy that failed after staging)."""
+        """Drop a staged version that never served (a deploy that failed after staging); a
+        version that is current, or served once, stays."""
         current = self.current(version.name)
-        if current is None or current.number != version.number:
+        if (current is None or current.number != version.number) and (version.path / STAGED).exists():
             shutil.rmtree(version.path, ignore_errors=True)
 
     def rollback(self, name: str, number: int | None = None) -> LambdaVersion:

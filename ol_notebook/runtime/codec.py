@@ -39,6 +39,8 @@ def decode_reply(spec: LambdaSpec, payload: bytes, duration: float, cold: bool) 
         if kind == OK:
             return Invocation(body, stdout, stderr, duration, cold, spec.version)
         error = _error(spec, kind, body, stdout, stderr)
+    except RecursionError:  # the worker's stack ran deeper than ours can read back
+        error = ResultNotSerializable(spec.name, "a value nested too deeply for a JSON reader")
     except (ValueError, TypeError):  # the handler can write to its socket: never trust a reply's shape
         error = LambdaCrashed(spec.name, "sent a reply the runtime cannot read: its worker is damaged")
     raise error

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import signal
+
 from ol_notebook.errors import OLError
 from ol_notebook.sandbox.errors import human_bytes
 
@@ -90,3 +92,23 @@ class ResultNotSerializable(LambdaRuntimeError):
         self.what = what
         super().__init__(lambda_name, f"returned a result that is not a JSON value: {what}. Return dicts, lists, "
                                       "strings, numbers, booleans or None")
+
+
+SETTINGS = frozenset({"timeout", "memory", "processes", "instances", "queue"})  # a lambda's, that a user sets
+
+
+def setting_hint(setting: str) -> str:
+    """How a user raises one of a lambda's settings, whichever way they deploy it."""
+    return (f"raise the lambda's {setting!r} setting (`--{setting}` when deploying, `settings.{setting}` in the REST "
+            "API) if it legitimately needs more")
+
+
+def killed_by(number: int, oom_counted: bool) -> str:
+    """What a death by signal `number` says, where nobody in the runtime sent it. With
+    `oom_counted` the sandbox's memory cgroup counted no out-of-memory kill for it, so a SIGKILL
+    came from some process: the kernel's OOM killer is not the sender."""
+    name = signal.Signals(number).name if number in signal.valid_signals() else f"signal {number}"
+    if number == signal.SIGKILL and oom_counted:
+        return (f"was killed by {name} sent by some other process (outside the lambda, or its own code); not by "
+                "the out-of-memory killer, for the sandbox's memory cgroup counted no OOM kill, nor by the runtime")
+    return f"was killed by {name}"

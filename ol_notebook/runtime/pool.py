@@ -4,7 +4,8 @@ Callers get an idle worker (the most recently used: its pages are warm), else a 
 from the zygote while fewer than `instances` exist, else a place in a queue of at most `queue`,
 else LambdaBusy. A worker killed for its timeout, or dead of a crash, is replaced so that the
 lambda stays warm. Idle workers are reaped after `idle_timeout`, and the sandbox with the last
-one. A retired pool (its lambda changed) serves the calls it already took, then stops.
+one; a sandbox that never got a call (a deploy's) goes `idle_timeout` after it was ready. A
+retired pool (its lambda changed) serves the calls it already took, then stops.
 """
 
 from __future__ import annotations
@@ -17,7 +18,15 @@ from collections import deque
 from collections.abc import Callable
 
 from ol_notebook.runtime.codec import decode_reply
-from ol_notebook.runtime.errors import LambdaBusy, LambdaCrashed, LambdaRuntimeError, LambdaStopped, LambdaTimeout
+from ol_notebook.runtime.errors import (
+    LambdaBusy,
+    LambdaCrashed,
+    LambdaRuntimeError,
+    LambdaStopped,
+    LambdaTimeout,
+    killed_by,
+    setting_hint,
+)
 from ol_notebook.runtime.inside.frames import reply_limit
 from ol_notebook.runtime.launcher import Launcher
 from ol_notebook.runtime.spec import Invocation, LambdaSpec
@@ -40,7 +49,9 @@ class Pool:
         self._retired = False
         self._reaper: asyncio.TimerHandle | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+        self._oom_kills_told = 0  # of the sandbox's OOM kills, those a worker's exit was blamed on
         self._zygote = Zygote(spec, launcher, self)
+        self._zygote.ready.add_done_callback(self._zygote_ready)
 
     def accepts(self, spec: LambdaSpec) -> bool:
         return self.failure is None and (spec is self.spec or spec == self.spec)
@@ -166,15 +177,22 @@ class Pool:
         self._on_stopped(self)
 
     def _exit_reason(self, status: int) -> str:
+        """Why a worker died during a call. We did not kill it (our kills fail the call first), so a
+        SIGKILL came from the kernel's OOM killer or from some process: the sandbox's memory
+        cgroup counts the OOM killer's, and each of its kills explains one worker's death."""
         if status >= 0:
             return f"has a worker that exited with status {status} during the call"
-        name = signal.Signals(-status).name if -status in signal.valid_signals() else f"signal {-status}"
-        reason = f"has a worker that was killed by {name} during the call"
-        if -status == signal.SIGKILL and self.spec.memory is not None:
-            # We did not send it (our kills fail the call first): the kernel's OOM killer is the usual sender.
-            reason += (f", most likely by the out-of-memory killer at the lambda's memory limit of "
-                       f"{human_bytes(self.spec.memory)}")
-        return reason
+        oom_kills = self._zygote.oom_kills() if -status == signal.SIGKILL else None
+        if oom_kills is not None and oom_kills <= self._oom_kills_told:
+            return f"has a worker that died during the call: it {killed_by(-status, oom_counted=True)}"
+        reason = f"has a worker that {killed_by(-status, oom_counted=False)} during the call"
+        if -status != signal.SIGKILL or self.spec.memory is None:
+            return reason
+        memory = f"the lambda's memory limit of {human_bytes(self.spec.memory)}; {setting_hint('memory')}"
+        if oom_kills is None:  # no memory cgroup counts them: rlimits bound memory here
+            return f"{reason}, most likely by the out-of-memory killer at {memory}"
+        self._oom_kills_told += 1
+        return f"{reason}, by the out-of-memory killer: the sandbox reached {memory}"
 
     def _drop(self, worker: Worker) -> None:
         """Forget a worker and make sure it is gone."""
@@ -197,6 +215,11 @@ class Pool:
         keep_warm = lost.served and not self._workers and not self._starting
         for _ in range(min(room, max(len(self._waiters) - self._starting, int(keep_warm)))):
             self._grow()
+
+    def _zygote_ready(self, ready: asyncio.Future[None]) -> None:
+        """A sandbox nobody calls (a deploy's, never invoked) is reaped like an idle worker."""
+        if not ready.cancelled() and ready.exception() is None and self._reaper is None and self.failure is None:
+            self._reaper = self._loop.call_later(self.spec.idle_timeout, self._reap)
 
     def _reap(self) -> None:
         self._reaper = None

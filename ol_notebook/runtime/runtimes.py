@@ -1,8 +1,13 @@
 """All lambdas of one engine: which sandbox serves a name now, and its state.
 
-A lambda whose spec changed (new version: code or pins) gets a fresh sandbox on its next
-invocation; the old one finishes the calls it took, then stops. Everything runs on the event
-loop of the first `invoke`: one Runtimes belongs to one loop.
+The spec an invocation carries is the one the caller found current (the registry's `current`
+link), so it decides: a call whose spec differs from the serving pool's switches the name to
+a pool of its spec; the old pool finishes the calls it took, then stops. A deploy's `start`
+does not switch anything: it readies a standby pool while the serving one goes on serving
+calls that still carry the old spec, and the first call carrying the new spec (after the
+deploy made it current) promotes the standby. So a call of the old spec never retires the
+new, still-starting pool, and a redeploy under load fails no call. Everything runs on the
+event loop of the first `invoke`: one Runtimes belongs to one loop.
 """
 
 from __future__ import annotations
@@ -20,15 +25,40 @@ from ol_notebook.sandbox import Sandbox
 
 
 class _Lambda:
-    """One name: the pool of its current spec, every pool not yet stopped, the latency of its last result."""
+    """One name: the pool serving its current spec, the standby a deploy started, every pool not
+    yet stopped, the latency of its last result."""
 
     def __init__(self) -> None:
         self.pool: Pool | None = None
+        self.standby: Pool | None = None
         self.pools: set[Pool] = set()
         self.last_latency: float | None = None
 
+    def serving(self, spec: LambdaSpec) -> Pool | None:
+        """The pool for a call of `spec`: the serving one, else the standby of that spec, promoted."""
+        pool = self.pool
+        if pool is not None and pool.accepts(spec):
+            return pool
+        standby = self.standby
+        if standby is None or not standby.accepts(spec):
+            return None
+        self.standby = None
+        self.switch(standby)
+        return standby
+
+    def prepared(self, spec: LambdaSpec) -> Pool | None:
+        """The serving pool or the standby, if it is `spec`'s and can take calls (nothing switches)."""
+        return next((pool for pool in (self.pool, self.standby) if pool is not None and pool.accepts(spec)), None)
+
     def switch(self, pool: Pool) -> None:
         old, self.pool = self.pool, pool
+        self.pools.add(pool)
+        if old is not None:
+            old.retire()
+
+    def prepare(self, pool: Pool) -> None:
+        """`pool` becomes the standby; one an earlier deploy left unused will never serve."""
+        old, self.standby = self.standby, pool
         self.pools.add(pool)
         if old is not None:
             old.retire()
@@ -37,6 +67,8 @@ class _Lambda:
         self.pools.discard(pool)
         if self.pool is pool:
             self.pool = None
+        if self.standby is pool:
+            self.standby = None
 
 
 class Runtimes:
@@ -56,27 +88,38 @@ class Runtimes:
         started = time.perf_counter()
         frame = encode_event(spec, event)
         entry = self._lambdas.get(spec.name)
-        pool = entry.pool if entry is not None else None
-        if entry is None or pool is None or not pool.accepts(spec):
-            entry, pool = self._new_pool(spec)
+        pool = entry.serving(spec) if entry is not None else None
+        if entry is None or pool is None:
+            entry = self._entry(spec.name)
+            entry.switch(pool := self._new_pool(spec, entry))
         result = await pool.invoke(frame, started)
         entry.last_latency = result.duration
         return result
 
     async def start(self, spec: LambdaSpec) -> None:
         """Start `spec`'s sandbox and import its handler now, so a broken handler fails here and
-        the first call is warm. Raises LambdaStartError (with the import's traceback)."""
-        entry = self._lambdas.get(spec.name)
-        pool = entry.pool if entry is not None else None
-        if pool is None or not pool.accepts(spec):
-            _, pool = self._new_pool(spec)
+        the first call is warm. Raises LambdaStartError (with the import's traceback).
+
+        The pool is a standby: calls of other specs go on being served as before, and the first
+        call of `spec` switches to it. Unused, it is reaped after its idle timeout."""
+        entry = self._entry(spec.name)
+        pool = entry.prepared(spec)
+        if pool is None:
+            entry.prepare(pool := self._new_pool(spec, entry))
         await pool.ready()
+
+    def discard(self, spec: LambdaSpec) -> None:
+        """A deploy of `spec` failed after `start`: its standby will never serve."""
+        entry = self._lambdas.get(spec.name)
+        if entry is not None and entry.standby is not None and entry.standby.accepts(spec):
+            entry.standby.retire()
 
     def state(self, name: str) -> dict[str, Any]:
         """{"state": "cold"|"warm", "instances": workers alive, "version": the sandbox's or None,
-        "last_latency": seconds of the last successful call or None}."""
+        "last_latency": seconds of the last successful call or None}: of the serving pool, else of
+        the standby (a lambda deployed but not called yet)."""
         entry = self._lambdas.get(name)
-        pool = entry.pool if entry is not None else None
+        pool = None if entry is None else entry.pool if entry.pool is not None else entry.standby
         return {
             "state": "warm" if pool is not None and pool.warm else "cold",
             "instances": pool.instances if pool is not None else 0,
@@ -96,10 +139,10 @@ class Runtimes:
         await asyncio.gather(*(self.stop(name) for name in list(self._lambdas)))
         self._launcher.close()
 
-    def _new_pool(self, spec: LambdaSpec) -> tuple[_Lambda, Pool]:
+    def _entry(self, name: str) -> _Lambda:
         if self._closed:
-            raise LambdaStopped(spec.name)
-        entry = self._lambdas.setdefault(spec.name, _Lambda())
-        pool = Pool(spec, self._launcher, entry.stopped)
-        entry.switch(pool)
-        return entry, pool
+            raise LambdaStopped(name)
+        return self._lambdas.setdefault(name, _Lambda())
+
+    def _new_pool(self, spec: LambdaSpec, entry: _Lambda) -> Pool:
+        return Pool(spec, self._launcher, entry.stopped)

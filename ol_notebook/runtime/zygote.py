@@ -12,17 +12,24 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import signal
 import socket
 from collections import deque
 from typing import Any, Protocol
 
 from ol_notebook.runtime.bootstrap import bootstrap_config, sandbox_spec
-from ol_notebook.runtime.errors import LambdaCrashed, LambdaRuntimeError, LambdaStartError
+from ol_notebook.runtime.errors import (
+    SETTINGS,
+    LambdaCrashed,
+    LambdaRuntimeError,
+    LambdaStartError,
+    killed_by,
+    setting_hint,
+)
 from ol_notebook.runtime.inside.frames import ProtocolError, recv_message, send_message
 from ol_notebook.runtime.launcher import Launcher
 from ol_notebook.runtime.spec import LambdaSpec
 from ol_notebook.sandbox import SandboxError, SandboxLimitError, SandboxProcess
-from ol_notebook.sandbox.errors import short_command
 
 OUTPUT_TAIL = 4096  # of what the sandbox printed outside any call, shown when it fails to start
 
@@ -75,6 +82,10 @@ class Zygote:
         except BaseException:
             ours.close()
             raise
+
+    def oom_kills(self) -> int | None:
+        """Processes of the sandbox the out-of-memory killer ended so far; None where nothing counts them."""
+        return self._process.oom_kills() if self._process is not None else None
 
     def kill_worker(self, pid: int) -> None:
         """Ask the zygote to SIGKILL a worker and whatever it started; its exit is reported."""
@@ -162,15 +173,22 @@ class Zygote:
     def _judge(self, process: SandboxProcess) -> LambdaRuntimeError:
         """Why a sandbox ended that nobody killed: a limit, a failure of bwrap, or the zygote exited."""
         tail = self._tail()
+        counted = process.oom_kills() is not None  # a memory cgroup judged it: a SIGKILL it did not count was sent
         try:
             status = process.wait(0, stderr_tail=tail)
-        except SandboxLimitError as error:  # its message starts with the (long) command line
-            reason = "it " + str(error).removeprefix(short_command(error.argv) + " ")
-        except SandboxError as error:  # bwrap failed; the message quotes what it printed
-            reason = str(error)
+        except SandboxLimitError as error:  # its own message names the sandbox's Limits, not our settings
+            hint = f"; {setting_hint(error.limit)}" if error.limit in SETTINGS else ""
+            reason = f"it {error.problem}{hint}"
+        except SandboxError as error:  # bwrap failed (the message quotes what it printed), or was killed
+            died_of = (process.returncode or 0) - 128
+            killed = died_of in signal.valid_signals()
+            reason = f"its bubblewrap process {killed_by(died_of, counted)}" if killed else str(error)
         else:
             said = tail.decode(errors="replace").strip()
-            reason = f"it ended with exit status {status}" + (f"; it printed:\n{said}" if said else "")
+            printed = f"; it printed:\n{said}" if said else ""
+            killed = status - 128 in signal.valid_signals()
+            reason = (f"its zygote {killed_by(status - 128, counted)}" if killed
+                      else f"it ended with exit status {status}") + printed
         if self.ready.done() and self.ready.exception() is None:
             return LambdaCrashed(self.spec.name, f"lost its sandbox: {reason}")
         return LambdaStartError(self.spec.name, reason)

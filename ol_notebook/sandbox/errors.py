@@ -43,9 +43,11 @@ class SandboxLimitError(SandboxError):
         self.how = how
         self.result: SandboxResult | None = None
         shown = human_bytes(int(value)) if self.limit in ("memory", "disk") else f"{value:g}"
+        # What happened, without the command or a remedy: a caller that knows the knob its own
+        # users turn (a lambda's setting, a command-line option) words the remedy itself.
+        self.problem = f"{self.what.format(shown)} ({how})"
         super().__init__(
-            f"{short_command(argv)} {self.what.format(shown)} ({how}). "
-            f"Raise Limits.{self.limit} if the command legitimately needs more."
+            f"{short_command(argv)} {self.problem}. Raise Limits.{self.limit} if the command legitimately needs more."
         )
 
 

@@ -56,6 +56,14 @@ class SandboxProcess:
         """End the sandbox and everything in it now; `wait` then returns 137 (128 + SIGKILL)."""
         self._stop("kill")
 
+    def oom_kills(self) -> int | None:
+        """Processes of this sandbox the kernel's out-of-memory killer has ended so far, read now
+        from its memory cgroup; None where no memory cgroup bounds it (rlimits count nothing)."""
+        cgroup, how = self._confinement.cgroup, self._confinement.enforcement
+        if cgroup is None or how.memory_cgroup is None or self.spec.limits.memory is None:
+            return None
+        return cgroup.oom_kills()
+
     @property
     def returncode(self) -> int | None:
         """The exit status (128+N for signal N) once ended; None before, or if watching failed."""

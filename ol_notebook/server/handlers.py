@@ -43,6 +43,7 @@ if TYPE_CHECKING:
 
 AUTH_RESOURCE = "ol"
 HEARTBEAT_SECONDS = 15.0
+TOO_DEEP = "JSON readers take (about 1000 levels)"  # where json.loads gives up with RecursionError
 _MISSING = object()
 
 
@@ -69,6 +70,8 @@ class OLHandler(APIHandler):
             body = json.loads(self.request.body)
         except ValueError as error:
             raise BadRequest(f"the request body is not JSON: {error}") from None
+        except RecursionError:
+            raise BadRequest(f"the request body is nested deeper than {TOO_DEEP}") from None
         if not isinstance(body, dict):
             raise BadRequest(f"the request body must be a JSON object, not {type(body).__name__}")
         return body
@@ -186,14 +189,15 @@ class RollbackHandler(OLHandler):
 class LogsHandler(OLHandler):
     @web.authenticated
     @authorized
-    def get(self, name: str) -> None:
+    async def get(self, name: str) -> None:
         try:
             limit = int(self.get_query_argument("limit", "50"))
         except ValueError:
             raise BadRequest(f"'limit' must be an integer, not {self.get_query_argument('limit')!r}") from None
         if limit < 1:
             raise BadRequest("'limit' must be at least 1")
-        self.reply({"logs": [asdict(log) for log in self.worker.logs(name, limit)]})
+        logs = await asyncio.to_thread(self.worker.logs, name, limit)  # reads files: off the event loop
+        self.reply({"logs": [asdict(log) for log in logs]})
 
 
 class RunHandler(OLHandler):
@@ -206,6 +210,8 @@ class RunHandler(OLHandler):
             event = json.loads(self.request.body) if self.request.body else None
         except ValueError as error:
             raise InvalidEvent(name, f"the request body is not JSON ({error})") from None
+        except RecursionError:
+            raise InvalidEvent(name, f"this one is nested deeper than {TOO_DEEP}") from None
         invocation = await self.worker.invoke(name, event)
         if self.get_query_argument("details", "0") == "1":
             self.finish(json.dumps(invocation_to_json(invocation)))

@@ -79,6 +79,23 @@ def test_discard_drops_a_staged_version_but_not_the_current(tmp_path):
     assert [v.number for v in registry.history("scraper")] == [1]
 
 
+def test_a_version_that_never_served_is_not_history_and_rollback_cannot_reach_it(tmp_path):
+    """A deploy killed between stage and activate leaves its version marked as staged."""
+    registry = Registry(tmp_path)
+    _deploy(registry, "def f(e): return 1\n")
+    _deploy(registry, "def f(e): return 2\n")
+    registry.stage("scraper", "def f(e): return 3\n", "", CLOSURE, LambdaSettings())  # never activated
+    assert [v.number for v in registry.history("scraper")] == [1, 2]
+    with pytest.raises(RegistryError, match=r"has no version 3 \(kept: 1, 2\)"):
+        registry.rollback("scraper", 3)
+    assert registry.rollback("scraper").number == 1
+    served_once = registry.require("scraper")
+    registry.discard(registry.history("scraper")[-1])  # version 2 served: a discard leaves it
+    assert [v.number for v in registry.history("scraper")] == [1, 2] and served_once.number == 1
+    fourth = _deploy(registry, "def f(e): return 4\n")
+    assert fourth.number == 4 and [v.number for v in registry.history("scraper")] == [1, 2, 4]
+
+
 def test_remove_and_unknown_names(tmp_path):
     registry = Registry(tmp_path)
     _deploy(registry, "def f(e): return 1\n", name="a")

@@ -11,7 +11,7 @@ import stat
 import subprocess
 import sys
 import textwrap
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -21,6 +21,8 @@ from ol_notebook.sandbox import Sandbox, SandboxError, SandboxSpec
 from ol_notebook.sandbox.disk import SANDBOX_PREFIX
 from ol_notebook.sandbox.procfs import descendants
 from tests.runtime.conftest import Engine, lambda_processes
+
+MakeLambda = Callable[..., LambdaSpec]
 
 MiB = 1 << 20
 REPO = Path(__file__).resolve().parents[2]
@@ -35,29 +37,6 @@ __attribute__((constructor)) static void pwn(void) {
     if (out) { fputs("this library ran in a process that can see the host", out); fclose(out); }
 }
 """
-
-
-@pytest.fixture(scope="module")
-def sandbox() -> Sandbox:
-    return Sandbox()
-
-
-@pytest.fixture
-def engine(sandbox: Sandbox) -> Iterator[Engine]:
-    engine = Engine(sandbox)
-    yield engine
-    engine.close()
-    assert lambda_processes() == []
-
-
-def make_spec(tmp_path: Path, code: str, **fields) -> LambdaSpec:
-    code_dir = tmp_path / "code"
-    code_dir.mkdir(exist_ok=True)
-    (code_dir / "handler.py").write_text(textwrap.dedent(code))
-    fields.setdefault("timeout", 30.0)
-    fields.setdefault("memory", 256 * MiB)
-    fields.setdefault("processes", 32)
-    return LambdaSpec(name="attacker", version="v1", code_dir=code_dir, **fields)
 
 
 @pytest.fixture
@@ -77,14 +56,14 @@ def preload(tmp_path: Path) -> tuple[Path, Path]:
 
 # 1. A lambda's env must never reach a process outside the sandbox.
 
-def test_lambda_env_ld_preload_never_runs_on_the_host(engine: Engine, tmp_path: Path,
+def test_lambda_env_ld_preload_never_runs_on_the_host(engine: Engine, make_lambda: MakeLambda,
                                                       preload: tuple[Path, Path]) -> None:
     library, markers = preload
     subprocess.run(["true"], env={"LD_PRELOAD": str(library)}, check=True)  # the library works on the host...
     assert list(markers.iterdir())
     for marker in markers.iterdir():
         marker.unlink()
-    spec = make_spec(tmp_path, """
+    spec = make_lambda("""
         import os
         def f(event):
             return {key: os.environ.get(key) for key in ("LD_PRELOAD", "GREETING")}
@@ -103,8 +82,8 @@ def test_sandbox_env_reaches_the_command_only(sandbox: Sandbox, preload: tuple[P
     assert list(markers.iterdir()) == []  # not bwrap on the host; inside, the library is not visible
 
 
-def test_lambda_env_is_not_in_bwraps_command_line_or_environment(engine: Engine, tmp_path: Path) -> None:
-    spec = make_spec(tmp_path, "def f(event):\n    return 1\n", env={"API_KEY": "s3cret-value"})
+def test_lambda_env_is_not_in_bwraps_command_line_or_environment(engine: Engine, make_lambda: MakeLambda) -> None:
+    spec = make_lambda("def f(event):\n    return 1\n", env={"API_KEY": "s3cret-value"})
     engine.invoke(spec, None)
     bwraps = _bwraps()
     assert bwraps
@@ -115,17 +94,17 @@ def test_lambda_env_is_not_in_bwraps_command_line_or_environment(engine: Engine,
 
 
 @pytest.mark.parametrize("env", [{"": "x"}, {"A=B": "x"}, {"A\0B": "x"}, {"A": "x\0y"}])
-def test_bad_env_is_refused_before_any_sandbox(tmp_path: Path, env: dict[str, str]) -> None:
+def test_bad_env_is_refused_before_any_sandbox(sandbox: Sandbox, make_lambda: MakeLambda, env: dict[str, str]) -> None:
     with pytest.raises(LambdaSpecError, match="env"):
-        make_spec(tmp_path, "def f(event):\n    return 1\n", env=env)
+        make_lambda("def f(event):\n    return 1\n", env=env)
     with pytest.raises(SandboxError, match="env"):
-        Sandbox().run(SandboxSpec(["true"], python=False, env=env))
+        sandbox.run(SandboxSpec(["true"], python=False, env=env))
 
 
 # 4. Scratch space is bounded by the kernel, linked or not.
 
-def test_unlinked_files_cannot_outgrow_the_disk_limit(engine: Engine, tmp_path: Path) -> None:
-    spec = make_spec(tmp_path, """
+def test_unlinked_files_cannot_outgrow_the_disk_limit(engine: Engine, make_lambda: MakeLambda) -> None:
+    spec = make_lambda("""
         import os
         def f(where):
             written = 0
@@ -152,10 +131,10 @@ def test_unlinked_files_cannot_outgrow_the_disk_limit(engine: Engine, tmp_path: 
     assert on_shm["written"] <= 8 * MiB
 
 
-def test_zygote_output_is_no_way_around_the_disk_limit(engine: Engine, tmp_path: Path) -> None:
+def test_zygote_output_is_no_way_around_the_disk_limit(engine: Engine, make_lambda: MakeLambda) -> None:
     """Every file a lambda's processes can write is on its sized tmpfs or a memfd charged to its
     memory: not, say, the zygote's stdout as a host file reachable through /proc/2/fd/1."""
-    spec = make_spec(tmp_path, """
+    spec = make_lambda("""
         def f(event):
             with open("/proc/2/fd/1", "wb") as out:
                 for _ in range(64):
@@ -186,13 +165,13 @@ def _host_file_written(pid: int, fd: str) -> str | None:
 
 # 8. The engine's own packages are not visible inside.
 
-def test_engine_packages_are_not_importable_from_a_lambda(engine: Engine, tmp_path: Path) -> None:
+def test_engine_packages_are_not_importable_from_a_lambda(engine: Engine, make_lambda: MakeLambda) -> None:
     import httpx
     import jupyter_server
 
     engine_site = str(Path(jupyter_server.__file__).parents[1])
     base_site = [p for p in (Path(sys.base_prefix) / "lib").glob("python3*/site-packages")]
-    spec = make_spec(tmp_path, """
+    spec = make_lambda("""
         import os, sys
         def f(event):
             sys.path.extend(event["paths"])
