@@ -28,7 +28,11 @@ def add_lambda_commands(commands: argparse._SubParsersAction) -> None:
     deploy.add_argument("--memory", dest="lambda_memory", type=parse_size, default=512 << 20,
                         help="memory of the lambda's sandbox, e.g. 512M (default)")
     deploy.add_argument("--processes", type=int, default=64, help="processes and threads at once (default 64)")
-    deploy.add_argument("--no-network", action="store_true", help="no network inside the lambda")
+    network = deploy.add_mutually_exclusive_group()
+    network.add_argument("--no-network", dest="network", action="store_const", const=False, default=True,
+                         help="no network inside the lambda (default: internet, but not this machine)")
+    network.add_argument("--host-network", dest="network", action="store_const", const="host",
+                         help="share this machine's network, loopback services included (warns on every deploy)")
     deploy.add_argument("--env", action="append", default=[], metavar="K=V", help="environment variable (repeatable)")
     deploy.add_argument("--instances", type=int, default=4, help="concurrent workers (default 4)")
     deploy.set_defaults(run=cmd_deploy, lambda_command=True)
@@ -67,14 +71,12 @@ async def cmd_deploy(args: argparse.Namespace, worker: Worker) -> int:
     requirements += "\n".join(args.requirements.split())
     settings = LambdaSettings(
         timeout=args.lambda_timeout, memory=args.lambda_memory, processes=args.processes,
-        network=not args.no_network, env=dict(_pair(item) for item in args.env), instances=args.instances,
+        network=args.network, env=dict(_pair(item) for item in args.env), instances=args.instances,
     )
     printer = ProgressPrinter(sys.stderr)
 
     def show(event: PullEvent) -> None:
-        if event.kind == "warning":
-            print(f"warning: {event.message}", file=sys.stderr, flush=True)
-        else:
+        if event.kind != "warning":  # the engine logs warnings, and main() prints its log
             printer(event)
 
     version = await worker.deploy(args.name, code, requirements, settings, on_event=show)

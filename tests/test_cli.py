@@ -88,3 +88,15 @@ def test_lambda_commands(run, tmp_path):
     assert "ok" in logs and "| got {'x': 5}" in logs and "ERROR" in logs
     assert "removed scraper" in run("rm", "scraper", env=env).stdout
     assert "0 lambdas" in run("lambdas", env=env).stderr
+
+
+def test_host_network_is_an_explicit_opt_in_that_warns_on_every_deploy(run, tmp_path):
+    (tmp_path / "handler.py").write_text("def f(event):\n    return 1\n")
+    for _ in range(2):
+        deployed = run("deploy", "shared", "handler.py", "--host-network")
+        assert deployed.stderr.count("WARNING:") == 1 and "shares the host's network" in deployed.stderr
+    assert json.loads(run("lambdas", "--json").stdout)[0]["settings"]["network"] == "host"
+    quiet = run("deploy", "shared", "handler.py")
+    assert "WARNING" not in quiet.stderr
+    assert "not allowed with argument" in run("deploy", "x", "handler.py", "--no-network", "--host-network",
+                                              ok=False).stderr

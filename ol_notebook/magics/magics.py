@@ -94,6 +94,8 @@ class OLMagics(Magics):
     @argument("--timeout", type=float, help="seconds per invocation (default 30)")
     @argument("--memory", type=parse_size, help="memory of its sandbox, e.g. 512M (the default)")
     @argument("--no-network", action="store_true", help="no network inside the lambda")
+    @argument("--host-network", action="store_true",
+              help="share this machine's network, kernels' ports included (warns on every deploy)")
     @argument("--env", action="append", default=[], metavar="K=V", help="an environment variable (repeatable)")
     @argument("--requirements", metavar="'REQ ...'",
               help="this lambda's requirements instead of the notebook's, e.g. --requirements 'alpha==1.0 beta'")
@@ -250,10 +252,16 @@ def _settings(args: argparse.Namespace) -> dict[str, Any]:
         "timeout": args.timeout,
         "memory": args.memory,
         "instances": args.instances,
-        "network": False if args.no_network else None,
+        "network": _network(args),
         "env": dict(_pair(item) for item in args.env) or None,
     }
     return {key: value for key, value in given.items() if value is not None}
+
+
+def _network(args: argparse.Namespace) -> bool | str | None:
+    if args.no_network and args.host_network:
+        raise UsageError("--no-network and --host-network contradict each other: give one")
+    return False if args.no_network else "host" if args.host_network else None
 
 
 def _pair(text: str) -> tuple[str, str]:

@@ -99,7 +99,7 @@ def lambda_table(summary: dict[str, Any]) -> Table:
         "pins": ", ".join(summary["pins"]) or "-",
         "state": f"{summary['state']} ({summary['instances']} instances)",
         "limits": (f"timeout {settings['timeout']:g} s, memory {format_size(settings['memory'])}, "
-                   f"network {'on' if settings['network'] else 'off'}, up to {settings['instances']} instances"),
+                   f"network {_network(settings['network'])}, up to {settings['instances']} instances"),
         "deployed": summary["created_at"],
     }
     return Table(f"lambda {summary['name']}", ("", ""), list(fields.items()), [summary])
@@ -111,3 +111,7 @@ def _latency(seconds: float | None) -> str:
 
 def _count(number: int, noun: str) -> str:
     return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
+def _network(mode: object) -> str:
+    return "of this machine (host)" if mode == "host" else "on" if mode else "off"

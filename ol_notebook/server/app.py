@@ -15,7 +15,7 @@ from typing import Any
 
 from jupyter_server.extension.application import ExtensionApp
 from jupyter_server.serverapp import ServerApp
-from traitlets import Bool, Float, Int, Unicode, default, validate
+from traitlets import Bool, Enum, Float, Int, Unicode, Union, default, validate
 
 from ol_notebook.api import API_PREFIX, SERVER_TOKEN_ENV, SERVER_URL_ENV
 from ol_notebook.index import IndexConfig
@@ -71,7 +71,10 @@ class OLNotebookApp(ExtensionApp):
                                                         "set none").tag(config=True)
     lambda_memory = Unicode("512M", help="Default memory of a lambda's sandbox, e.g. 512M").tag(config=True)
     lambda_instances = Int(LambdaSettings.instances, help="Default workers per lambda at once").tag(config=True)
-    lambda_network = Bool(True, help="Whether lambdas get network by default").tag(config=True)
+    lambda_network = Union([Bool(), Enum(["host"])], default_value=True,
+                           help="Default network of lambdas: True (internet from a network namespace of "
+                                "their own), False (none) or 'host' (this machine's network; warns on every "
+                                "deploy)").tag(config=True)
     export_to_kernels = Bool(True, help="Put this server's URL and token in the environment kernels inherit, "
                                         "so the magics use this server").tag(config=True)
 

@@ -147,3 +147,5 @@ def test_bad_options_are_usage_errors(ipython):
         cell(ipython, "ol_lambda", "x --env GREETING", VERSION)
     with pytest.raises(InvalidLambda, match="lambda name '9lives' is not allowed"):
         cell(ipython, "ol_lambda", "9lives", VERSION)
+    with pytest.raises(UsageError, match="--no-network and --host-network contradict"):
+        cell(ipython, "ol_lambda", "x --no-network --host-network", VERSION)
