@@ -170,6 +170,12 @@ class Worker:
     async def gc(self, keep: Sequence[str] = (), delete: bool = False) -> GcReport:
         return await asyncio.to_thread(self.packages.gc, keep, delete)
 
+    async def open(self) -> None:
+        """Make the sandbox now, not at the first call: making it sweeps away what an engine
+        killed with SIGKILL left behind (orphaned sandboxes, their scratch), and it finds out
+        early whether this machine can sandbox at all."""
+        await asyncio.to_thread(lambda: self.packages.sandbox)
+
     async def close(self) -> None:
         """Stop every lambda sandbox; the store and registry stay as they are."""
         if self._runtimes:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import stat
 import tempfile
@@ -21,6 +22,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 SANDBOX_PREFIX = "ol-sandbox-"
+OWNED = re.compile(r"ol-[a-z]+-(\d+)-")  # what owned_tempdir names: ol-WORD-PID-...
 
 
 class Scratch:
@@ -36,20 +38,21 @@ class Scratch:
 
 
 def owned_tempdir(prefix: str) -> Path:
-    """A new directory in the temp dir named `{prefix}{our pid}-...`, which `sweep_tempdirs`
-    removes once we are dead."""
+    """A new directory in the temp dir named `{prefix}{our pid}-...` (prefix: `ol-WORD-`), which
+    `sweep_tempdirs` removes once we are dead."""
+    if not OWNED.fullmatch(f"{prefix}{os.getpid()}-"):
+        raise ValueError(f"temp directory prefix {prefix!r} is not of the form ol-WORD-")
     return Path(tempfile.mkdtemp(prefix=f"{prefix}{os.getpid()}-"))
 
 
-def sweep_tempdirs(prefixes: Iterable[str]) -> list[Path]:
-    """Remove our kind of temp directories whose owner process is gone; returns them."""
+def sweep_tempdirs() -> list[Path]:
+    """Remove the `owned_tempdir`s of any layer whose owner process is gone; returns them."""
     swept = []
     for entry in _entries(tempfile.gettempdir()):
-        for prefix in prefixes:
-            owner = entry.name.removeprefix(prefix).split("-", 1)[0]
-            if entry.name.startswith(prefix) and owner.isdigit() and not _alive(int(owner)):
-                remove_tree(Path(entry.path))
-                swept.append(Path(entry.path))
+        match = OWNED.match(entry.name)
+        if match and entry.is_dir(follow_symlinks=False) and not _alive(int(match.group(1))):
+            remove_tree(Path(entry.path))
+            swept.append(Path(entry.path))
     return swept
 
 

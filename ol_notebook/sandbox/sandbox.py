@@ -12,7 +12,7 @@ from typing import IO
 
 from ol_notebook.sandbox.capture import Feed, Spool, Tail
 from ol_notebook.sandbox.confine import Confinement, Enforcement
-from ol_notebook.sandbox.disk import SANDBOX_PREFIX, DiskMeter, Scratch, sweep_tempdirs
+from ol_notebook.sandbox.disk import DiskMeter, Scratch, sweep_tempdirs
 from ol_notebook.sandbox.errors import SandboxDiskExceeded, SandboxError, SandboxLimitError, short_command
 from ol_notebook.sandbox.launch import BwrapLauncher, Launcher, Stdio, UnsafeLauncher
 from ol_notebook.sandbox.locate import find_bwrap
@@ -35,9 +35,9 @@ class Sandbox:
     def __init__(self, bwrap: str | os.PathLike[str] | None = None, unsafe: bool = False):
         self.unsafe = unsafe
         self.bwrap = None if unsafe else find_bwrap(bwrap)
-        stale = sweep_tempdirs([SANDBOX_PREFIX])
+        stale = sweep_tempdirs()
         if stale:
-            logger.warning("removed %d scratch director(ies) of sandboxes whose owner had died", len(stale))
+            logger.warning("removed %d temporary director(ies) whose owner had died: %s", len(stale), stale)
         if self.bwrap is not None:
             orphans = sweep_orphans(self.bwrap.path)
             if orphans:

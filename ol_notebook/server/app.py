@@ -18,6 +18,7 @@ from jupyter_server.serverapp import ServerApp
 from traitlets import Bool, Enum, Float, Int, Unicode, Union, default, validate
 
 from ol_notebook.api import API_PREFIX, SERVER_TOKEN_ENV, SERVER_URL_ENV
+from ol_notebook.errors import OLError
 from ol_notebook.index import IndexConfig
 from ol_notebook.puller import DEFAULT_LIMITS
 from ol_notebook.registry import LambdaSettings
@@ -142,6 +143,10 @@ class OLNotebookApp(ExtensionApp):
 
     async def _start_jupyter_server_extension(self, serverapp: ServerApp) -> None:
         """The port is bound now: tell kernels where the API is."""
+        try:
+            await self.worker.open()
+        except OLError as error:  # e.g. no sandbox here: every request will say so too
+            self.log.error("ol-notebook: %s", error)
         if not self.export_to_kernels:
             return
         url, token = api_base_url(serverapp), serverapp.identity_provider.token
