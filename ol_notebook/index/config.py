@@ -3,10 +3,17 @@
 One source of packages at a time: the default index (PyPI), another index URL, or a mirror
 given as a URL or a local directory. With a mirror uv gets no other index, so a package
 missing from the mirror is an error, never a silent download from PyPI.
+
+It also says what a sandbox fetching from it must reach (`sandbox_access`): the internet for
+a remote index; for an index on the host's loopback (a devpi on localhost, the tests' index),
+only that one port, tunnelled, and no egress at all; for a local directory, nothing.
 """
 
 from __future__ import annotations
 
+import contextlib
+import ipaddress
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
@@ -19,6 +26,15 @@ _DIST_SUFFIXES = (".whl", ".tar.gz", ".zip")
 
 class IndexConfigError(OLError):
     """The index or mirror setting cannot be used."""
+
+
+@dataclass(frozen=True)
+class IndexAccess:
+    """What a sandbox that fetches from the index reaches: the internet (`egress`, the
+    sandbox's network=True), and ports of the host's 127.0.0.1 (`SandboxSpec.loopback_ports`)."""
+
+    egress: bool = False
+    loopback_ports: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -63,6 +79,22 @@ class IndexConfig:
         """Whether fetching from this source needs the network."""
         return self.kind in ("default", "url")
 
+    def sandbox_access(self) -> IndexAccess:
+        """Just enough network for a sandbox to fetch from this source. An index on the host's
+        loopback gets its port tunnelled and no egress: its pages link files on that same host.
+        A proxy on the host's loopback that uv is told to use (uv keeps the proxy variables,
+        see uv.py) gets its port tunnelled too."""
+        if self.kind in ("bandersnatch", "flat"):
+            return IndexAccess()
+        parsed = urlparse(self.location)
+        if self.kind == "url" and parsed.scheme == "file":
+            return IndexAccess()
+        proxies = _loopback_proxy_ports()
+        if self.kind == "url" and _on_loopback(parsed.hostname or ""):
+            port = parsed.port or _DEFAULT_PORTS[parsed.scheme]
+            return IndexAccess(loopback_ports=(port, *(proxy for proxy in proxies if proxy != port)))
+        return IndexAccess(egress=True, loopback_ports=proxies)
+
     @property
     def label(self) -> str:
         """How the source is recorded in store metadata and locks."""
@@ -101,8 +133,41 @@ class IndexConfig:
         return ["--default-index", self.location]
 
 
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+_PROXY_VARIABLES = ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY")
+
+
 def _check_url(url: str, what: str) -> str:
     parsed = urlparse(url)
     if parsed.scheme not in ("http", "https", "file") or not (parsed.netloc or parsed.scheme == "file"):
         raise IndexConfigError(f"{what} {url!r} is not an http(s):// or file:// URL")
+    try:
+        parsed.port  # noqa: B018 (urlparse checks the port only when asked)
+    except ValueError as error:
+        raise IndexConfigError(f"{what} {url!r} has a bad port: {error}") from error
+    host = parsed.hostname or ""
+    if _on_loopback(host) and host not in ("127.0.0.1", "localhost"):
+        raise IndexConfigError(
+            f"{what} {url!r} is on the loopback address {host}: sandboxes reach the host's loopback only "
+            "at 127.0.0.1; serve the index there and use http://127.0.0.1:PORT/ or http://localhost:PORT/"
+        )
     return url
+
+
+def _loopback_proxy_ports() -> tuple[int, ...]:
+    ports: dict[int, None] = {}
+    for variable in _PROXY_VARIABLES:
+        parsed = urlparse(os.environ.get(variable, ""))
+        with contextlib.suppress(ValueError):  # a malformed proxy is uv's to report
+            if parsed.hostname and _on_loopback(parsed.hostname):
+                ports[parsed.port or _DEFAULT_PORTS.get(parsed.scheme, 80)] = None
+    return tuple(ports)
+
+
+def _on_loopback(host: str) -> bool:
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

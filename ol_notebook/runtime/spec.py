@@ -10,7 +10,7 @@ from typing import Any
 
 from ol_notebook.errors import OLError
 from ol_notebook.index.runtime import Runtime
-from ol_notebook.sandbox.spec import env_problem
+from ol_notebook.sandbox.spec import Network, env_problem, network_problem
 
 # A lambda's environment travels in one control message to its zygote (see bootstrap.py).
 ENV_MAX_BYTES = 64 << 10
@@ -39,6 +39,8 @@ class LambdaSpec:
         private /tmp and the size of any one file, captured output included.
     instances: workers serving at once; queue: invocations that may wait beyond those.
     idle_timeout: seconds a worker stays idle before it is reaped; the sandbox goes with the last.
+    network: True, the internet but nothing of the host's (its loopback, its addresses, its
+        abstract sockets); False, none; "host", the host's own network (see SandboxSpec.network).
     """
 
     name: str
@@ -50,7 +52,7 @@ class LambdaSpec:
     memory: int | None = 512 << 20
     processes: int | None = 64
     disk: int | None = 256 << 20
-    network: bool = True
+    network: Network = True
     env: Mapping[str, str] = field(default_factory=dict)
     instances: int = 4
     queue: int = 64
@@ -65,6 +67,7 @@ class LambdaSpec:
               ("timeout", "instances", "idle_timeout", "max_event_bytes", "max_result_bytes")
               if not getattr(self, field_name) > 0),
             *(["queue must not be negative"] if self.queue < 0 else []),
+            *([bad] if (bad := network_problem(self.network)) else []),
             *(f"package key {key!r} is not NAME==VERSION" for key, _ in self.packages if not _is_key(key)),
             *(["a package key appears twice"] if len({key for key, _ in self.packages}) < len(self.packages) else []),
             *(f"env: {problem}" for key, value in self.env.items() if (problem := env_problem(key, value))),

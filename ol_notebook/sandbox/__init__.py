@@ -6,8 +6,9 @@
 Layout: spec (what to run), view (what it sees), interpreter (what of Python it sees), locate
 (which bwrap), confine and cgroups
 (memory and process bounds), disk (private /tmp, disk use), launch (start and kill a process
-tree), process (watch one sandbox), verdict (which limit ended it), capture (run's pipes),
-errors, sandbox (the facade).
+tree), network (its own network: egress through slirp, with netns, netlink and tunnel for
+sockets inside, routes and loopback ports), process (watch one sandbox), verdict (which
+limit ended it), capture (run's pipes), errors, sandbox (the facade).
 """
 
 from ol_notebook.sandbox.errors import (

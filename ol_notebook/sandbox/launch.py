@@ -27,6 +27,7 @@ from ol_notebook.sandbox.confine import Confinement
 from ol_notebook.sandbox.disk import Scratch
 from ol_notebook.sandbox.errors import SandboxError
 from ol_notebook.sandbox.locate import Bubblewrap
+from ol_notebook.sandbox.network import SandboxNetwork
 from ol_notebook.sandbox.spec import SandboxSpec
 from ol_notebook.sandbox.view import DEFAULT_ENV, bwrap_args
 
@@ -66,6 +67,7 @@ class BwrapLauncher:
 
     def spawn(self, spec: SandboxSpec, scratch: Scratch | None, confinement: Confinement, pass_fds: Sequence[int],
               stdio: Mapping[str, Stdio]) -> Tree:
+        network = SandboxNetwork.plan(spec)  # refuses network=True without slirp4netns, before bwrap runs
         status_read, status_write = os.pipe()
         gate_read, gate_write = os.pipe()
         env_fd = environment_fd(spec.env)
@@ -85,15 +87,19 @@ class BwrapLauncher:
         finally:
             for fd in (status_write, gate_read, env_fd):
                 os.close(fd)
-        tree = BwrapTree(popen, status_read)
+        tree = BwrapTree(popen, status_read, network)
         try:
             if tree.child_pid is not None:
                 confinement.apply(tree.child_pid)
+                if network:  # its own network: slirp4netns, routes, tunnels, all before the gate
+                    network.attach(tree.child_pid)
         except BaseException as error:
             tree.kill()
             os.close(gate_write)
             popen.wait()
             tree.settle()
+            if isinstance(error, SandboxError):
+                raise
             raise SandboxError(f"could not bound the sandbox before starting it: {error}") from error
         with contextlib.suppress(BrokenPipeError):  # bwrap already failed: its exit says why
             os.write(gate_write, b"go")
@@ -120,8 +126,9 @@ def environment_fd(env: Mapping[str, str]) -> int:
 
 
 class BwrapTree:
-    def __init__(self, popen: subprocess.Popen[bytes], status_fd: int):
+    def __init__(self, popen: subprocess.Popen[bytes], status_fd: int, network: SandboxNetwork | None = None):
         self.popen = popen
+        self.network = network
         self._status_fd = status_fd
         self._status = b""
         self.child_pid = self._read_child_pid()
@@ -161,6 +168,8 @@ class BwrapTree:
             with self._pidfd_lock:
                 os.close(self._pidfd)
                 self._pidfd = None
+        if self.network:  # nothing of the sandbox is left to use it
+            self.network.close()
         os.set_blocking(self._status_fd, False)  # all writers are gone; never hang on a stray one
         with contextlib.suppress(BlockingIOError):
             while chunk := os.read(self._status_fd, 4096):

@@ -5,8 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 from ol_notebook.sandbox.errors import SandboxError
+
+Network = bool | Literal["host"]
+NETWORK_MODES = "False (no network), True (egress through slirp4netns) or 'host' (the host's network)"
 
 
 @dataclass(frozen=True)
@@ -53,11 +57,18 @@ class SandboxSpec:
     command, never bwrap's own process on the host (see launch.py).
     python: expose the running interpreter read-only (its real binary, `sandbox.PYTHON`, and the
         standard library; never a site-packages), so that binary can run inside.
+    network: False, a network namespace of its own with only a private loopback; True, egress
+        to the internet and DNS through slirp4netns, with no route to the host's loopback, the
+        host's own addresses or its abstract unix sockets (see network.py); "host", the host's
+        network namespace itself, every loopback service included: an explicit opt-in.
+    loopback_ports: ports of the host's 127.0.0.1 the sandbox reaches at its own 127.0.0.1
+        (a package index on the host's loopback), and no other; needs network False or True.
     """
 
     argv: Sequence[str]
     binds: Sequence[Bind] = ()
-    network: bool = False
+    network: Network = False
+    loopback_ports: tuple[int, ...] = ()
     env: Mapping[str, str] = field(default_factory=dict)
     cwd: str = "/tmp"
     limits: Limits = Limits()
@@ -69,6 +80,9 @@ class SandboxSpec:
             raise SandboxError("SandboxSpec.argv is empty: give the command to run")
         if not self.cwd.startswith("/"):
             raise SandboxError(f"SandboxSpec.cwd must be an absolute path in the sandbox, not {self.cwd!r}")
+        if problem := network_problem(self.network):
+            raise SandboxError(f"SandboxSpec.{problem}")
+        check_loopback_ports(self.loopback_ports, self.network)
         for key, value in self.env.items():
             problem = env_problem(key, value)
             if problem:
@@ -78,6 +92,26 @@ class SandboxSpec:
                 raise SandboxError(f"{bind} needs absolute paths")
             if not Path(bind.source).exists():
                 raise SandboxError(f"cannot bind {bind.source} into the sandbox: it does not exist")
+
+
+def network_problem(value: object) -> str | None:
+    """Why `value` is no network mode, or None. `is True`, not `== True`: 1 or 1.0 would be a
+    silent choice of mode."""
+    if value is True or value is False or value == "host":
+        return None
+    return f"network must be {NETWORK_MODES}, not {value!r}"
+
+
+def check_loopback_ports(ports: object, network: object) -> None:
+    if not isinstance(ports, tuple) or not all(type(port) is int and 0 < port < 65536 for port in ports):
+        raise SandboxError(f"SandboxSpec.loopback_ports must be a tuple of ports (1-65535), not {ports!r}")
+    if len(set(ports)) < len(ports):
+        raise SandboxError(f"SandboxSpec.loopback_ports names a port twice: {ports!r}")
+    if ports and network == "host":
+        raise SandboxError(
+            "SandboxSpec.loopback_ports needs a network namespace of the sandbox's own: with network='host' "
+            "every loopback port of the host is reachable already"
+        )
 
 
 def env_problem(key: object, value: object) -> str | None:

