@@ -95,6 +95,7 @@ class IndexServer:
 
 class _HTTPServer(ThreadingHTTPServer):
     daemon_threads = True
+    request_queue_size = 128  # uv opens many connections at once; the default backlog of 5 resets some
 
     def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler], index: IndexServer) -> None:
         self.index = index
