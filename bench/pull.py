@@ -5,7 +5,9 @@ downloaded once into bench/.cache; the test catalogue when they cannot be downlo
 with bytecode compiled by all three (ol-notebook's and pip's default: a lambda mounts the store
 read-only, so .pyc files must exist beforehand) and with no bytecode (uv's default). Cold:
 empty caches; warm: caches full, targets empty; store hit: a second pull of the same closure.
-Figures are medians of --repeat runs; ratios compare runs made in this same process.
+Check: what a deploy (or the first call after a restart) pays to make sure the closure's entries
+were not changed since they were published (a stat signature per entry), against the full re-hash
+`verify` does. Figures are medians of --repeat runs; ratios compare runs made in this same process.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ sys.path.insert(0, str(ROOT))
 from ol_notebook.index import IndexConfig, uv_binary, uv_environment  # noqa: E402
 from ol_notebook.index.uv import UV_COMMON_FLAGS  # noqa: E402
 from ol_notebook.packages import PackageService  # noqa: E402
+from ol_notebook.sandbox.disk import remove_tree  # noqa: E402
 from ol_notebook.settings import Settings  # noqa: E402
 from tests.localindex.catalogue import build_catalogue  # noqa: E402
 from tests.localindex.server import IndexServer  # noqa: E402
@@ -102,13 +105,17 @@ class Bench:
     def round(self) -> dict[str, float]:
         figures = {}
         store = self.new_service("store")
-        shutil.rmtree(store.store.root)
+        remove_tree(store.store.root)  # its published entries are read-only
         store = self.new_service("store")
         figures["ours cold"] = self.ours(store)
         figures["ours hit"] = self.ours(store)
         for entry in store.packages():
-            shutil.rmtree(entry.path)
+            store.store.remove(entry.key)  # published entries are read-only: remove gives write access back
         figures["ours warm"] = self.ours(store)
+        keys = [pin.key for pin in self.closure.pins]
+        restarted = self.new_service("store")  # its first check reads every entry's record, like a new process's
+        figures["check"] = timed(lambda: restarted.check_entries(keys))
+        figures["rehash"] = timed(lambda: store.store.verify(keys))
         figures["uv cold"] = self.uv(self.fresh("uv-cache"), self.fresh("uv-target"))
         figures["uv warm"] = self.uv(self.work / "uv-cache", self.fresh("uv-target"))
         figures["pip cold"] = self.pip(None, self.fresh("pip-target"))
@@ -124,8 +131,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--fixture", action="store_true", help="use the test catalogue instead of real wheels")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="ol-bench-") as tmp:
-        work = Path(tmp)
+    work = Path(tempfile.mkdtemp(prefix="ol-bench-"))
+    try:
         wheels = None if args.fixture else real_wheels()
         requirements = REAL_SET if wheels else FIXTURE_SET
         if wheels is None:
@@ -135,6 +142,8 @@ def main() -> None:
                 bench = Bench(server.url, work, requirements, bytecode)
                 rounds = [bench.round() for _ in range(args.repeat)]
                 report(bench, requirements, rounds)
+    finally:
+        remove_tree(work)  # the stores' published entries are read-only
 
 
 def report(bench: Bench, requirements: list[str], rounds: list[dict[str, float]]) -> None:
@@ -148,6 +157,7 @@ def report(bench: Bench, requirements: list[str], rounds: list[dict[str, float]]
         ours, uv, pip = median[f"ours {phase}"], median[f"uv {phase}"], median[f"pip {phase}"]
         print(f"{phase + ' cache':12}{ours:12.3f}s{uv:12.3f}s{pip:13.3f}s{ours / uv:9.2f}x{pip / ours:9.1f}x")
     print(f"{'store hit':12}{median['ours hit']:12.4f}s   installs: {int(median['hit installs'])}")
+    print(f"{'check':12}{median['check']:12.4f}s   before a deploy; full re-hash (verify): {median['rehash']:.3f}s")
     print("goals: cold ours/uv <= 1.3x, pip/ours >= 5x; store hit <= 0.05 s with 0 installs\n")
 
 

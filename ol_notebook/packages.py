@@ -48,7 +48,7 @@ class PackageService:
             index=self.settings.index,
             runtime=self.runtime,
             sandbox=self.sandbox,
-            uv_cache=self.store.uv_cache_dir,
+            uv_cache=self.store.resolve_cache_dir,  # never the install cache: see resolve/compile.py
             limits=self.settings.resolve_limits,
         )
 
@@ -64,6 +64,10 @@ class PackageService:
 
     def verify(self) -> list[Corruption]:
         return self.store.verify()
+
+    def check_entries(self, keys: Iterable[str]) -> None:
+        """Raise StoreError naming each package changed since it was installed (cheap when none was)."""
+        self.store.check_entries(keys)
 
     def gc(self, keep: Iterable[str] = (), delete: bool = False) -> GcReport:
         return self.store.gc(keep, delete)

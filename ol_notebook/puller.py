@@ -2,15 +2,27 @@
 
 Each package is installed alone (`--no-deps`) into its own staging directory, so one entry
 serves every lambda that pins that version. Downloads run in this process (they execute no
-package code) and are checked against the closure's sha256; installs run uv in a sandbox
+package code), only from URLs of the configured index or mirror (index/origins.py: a closure
+may be hand-made), and are checked against the closure's sha256; installs run uv in a sandbox
 with no network, sdist builds in a sandbox with network only when the index is remote.
 Entries are locked across processes, so two pulls of one package install it once.
+
+Which sandbox may write what (the store's entries share inodes with `work/uv-cache`):
+- a wheel install gets `work/` writable, uv's cache included, and hard-links from it: the fast
+  path. That is safe because no package code runs there: uv unpacks the wheel (`--no-deps
+  --offline --no-index`, one local file) and `--compile-bytecode` only compiles its sources,
+  it does not execute them; the files then land in a staging directory that publish verifies
+  against RECORD and freezes.
+- an sdist build runs the package's own build backend, so it sees the sdist read-only and
+  writes only a fresh output directory and a private uv cache in its own /tmp; the wheel it
+  leaves is copied out (a regular file only) and installed like any other.
 """
 
 from __future__ import annotations
 
 import hashlib
-import shutil
+import os
+import stat
 import threading
 import time
 import zipfile
@@ -25,9 +37,11 @@ from packaging.utils import canonicalize_name
 from ol_notebook.errors import OLError
 from ol_notebook.index import IndexConfig, Runtime, download, uv_binary, uv_environment
 from ol_notebook.index.download import copy_into_cache
+from ol_notebook.index.origins import artifact_url_problem
 from ol_notebook.index.uv import UV_COMMON_FLAGS
 from ol_notebook.resolve import Artifact, Closure, Pin, check_closure
 from ol_notebook.sandbox import Bind, Limits, Sandbox, SandboxError, SandboxSpec
+from ol_notebook.sandbox.disk import remove_tree
 from ol_notebook.store import Entry, EntryMetadata, Store
 
 DEFAULT_LIMITS = Limits(timeout=900.0, memory=4 << 30, processes=512, disk=8 << 30)
@@ -102,6 +116,8 @@ class Puller:
         report = PullReport()
         missing = [pin for pin in closure.pins if not self.store.has(pin.key)]
         report.hits = [pin.key for pin in closure.pins if pin not in missing]
+        for pin in missing:  # before any download: a hand-made closure may name any URL
+            self._check_origin(pin, _choose(pin, self.runtime))
         for pin in missing:
             emit(PullEvent("queued", pin.key, bytes_total=_choose(pin, self.runtime).size))
         failures: dict[str, OLError] = {}
@@ -167,12 +183,17 @@ class Puller:
                     install_seconds=round(time.perf_counter() - started, 4),
                     built_wheel=built.name if built else None,
                 ))
-            except OLError as error:
-                shutil.rmtree(staging, ignore_errors=True)
-                emit(PullEvent("failed", pin.key, message=str(error)))
+            except BaseException as error:
+                remove_tree(staging)
+                if isinstance(error, OLError):
+                    emit(PullEvent("failed", pin.key, message=str(error)))
                 raise
             emit(PullEvent("done", pin.key, bytes_done=entry.metadata.size, seconds=entry.metadata.install_seconds))
             return True
+
+    def _check_origin(self, pin: Pin, artifact: Artifact) -> None:
+        if problem := artifact_url_problem(self.index, artifact.url):
+            raise InstallError(f"{pin.name} {pin.version}: refusing to download {artifact.url}: {problem}")
 
     def _fetch(self, pin: Pin, artifact: Artifact, emit: EventSink) -> Path:
         last = [0]
@@ -201,16 +222,17 @@ class Puller:
             wheels = list(out.glob("*.whl"))
             if len(wheels) != 1:
                 raise InstallError(f"building {pin.name} {pin.version} from {sdist.name} produced no wheel")
-            digest = hashlib.sha256(wheels[0].read_bytes()).hexdigest()
-            return copy_into_cache(wheels[0], digest, self.store.downloads_dir)
+            return copy_into_cache(wheels[0], _built_wheel_sha256(pin, wheels[0]), self.store.downloads_dir)
         finally:
-            shutil.rmtree(out, ignore_errors=True)
+            remove_tree(out)
 
     def _install_wheel(self, pin: Pin, wheel: Path, staging: Path) -> None:
         """Install a wheel with uv, hard-linking from uv's cache (see Store: one bind for both).
 
-        No package code runs here, so the work directory's growth is not metered: the wheel's
-        declared unpacked size was checked against the disk limit, and every file is capped.
+        No package code runs here (see the module's docstring), which is what makes it safe to
+        mount the cache that published entries share inodes with writable; for the same reason
+        the work directory's growth is not metered: the wheel's declared unpacked size was
+        checked against the disk limit, and every file is capped.
         """
         argv = [
             uv_binary(), "pip", "install", *UV_COMMON_FLAGS, "--no-deps", "--offline", "--no-index",
@@ -226,7 +248,9 @@ class Puller:
         spec = SandboxSpec(
             argv=argv,
             binds=[*binds, Bind(Path(uv_binary())), *(Bind(path) for path in self.index.local_paths())],
-            network=network,
+            # network: whether it fetches from the index; then just what the index needs (IndexAccess).
+            network=network and self.index.sandbox_access().egress,
+            loopback_ports=self.index.sandbox_access().loopback_ports if network else (),
             env=uv_environment(Path("/tmp")),
             cwd="/tmp",
             limits=self.limits,
@@ -251,6 +275,19 @@ def _choose(pin: Pin, runtime: Runtime) -> Artifact:
     raise InstallError(
         f"{pin.name} {pin.version} has no wheel for {runtime.id} (offered: {offered}) and no sdist to build"
     )
+
+
+def _built_wheel_sha256(pin: Pin, wheel: Path) -> str:
+    """The build may leave a link to a host file, or a fifo, under a wheel's name: only a regular
+    file, opened without following a link, is taken."""
+    try:
+        fd = os.open(wheel, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        with os.fdopen(fd, "rb") as handle:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise InstallError(f"building {pin.name} {pin.version} left {wheel.name}, not a regular file")
+            return hashlib.sha256(handle.read()).hexdigest()
+    except OSError as error:
+        raise InstallError(f"building {pin.name} {pin.version} left {wheel.name}, unreadable: {error}") from error
 
 
 def _check_unpacked_size(pin: Pin, wheel: Path, limit: int | None) -> None:

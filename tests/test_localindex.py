@@ -58,9 +58,11 @@ EXPECTED_FILES = {
     *(f"six-{v}-py3-none-any.whl" for v in ("1.16.0", "1.17.0")),
     "modern-1.0-py3-none-any.whl",
     "bulky-1.0-py3-none-any.whl",
-    *(f"evil_{n}-1.0.tar.gz" for n in ("escape", "home", "net", "forkbomb", "alloc", "fill", "hang")),
+    *(f"evil_{n}-1.0.tar.gz" for n in ("escape", "home", "net", "forkbomb", "alloc", "fill", "hang", "tamper")),
 }
 HOSTILE = {f"evil-{n}" for n in ("escape", "home", "net", "forkbomb", "alloc", "fill", "hang")}
+# Hostile in its metadata hooks too, with PKG-INFO a resolver must not trust: it attacks the resolve sandbox.
+TAMPER_HOOKS = ["_tamper", "get_requires_for_build_wheel", "prepare_metadata_for_build_wheel", "_before_build"]
 BACKEND_HOOKS = {"build_wheel", "get_requires_for_build_wheel", "prepare_metadata_for_build_wheel", "build_sdist"}
 COMPILE_INPUT = "alpha==2.0\ngamma[fast]\nepsilon\nmodern\n"
 COMPILE_PINS = {
@@ -275,13 +277,14 @@ def test_catalogue_shapes(local_index: LocalIndex) -> None:
 
 def test_sdists_are_well_formed_and_backends_compile(local_index: LocalIndex) -> None:
     sdists = sorted(local_index.files_dir.glob("*.tar.gz"))
-    assert {parse_sdist_filename(p.name)[0] for p in sdists} == {"sdistonly", "needsbuild", *HOSTILE}
+    assert {parse_sdist_filename(p.name)[0] for p in sdists} == {"sdistonly", "needsbuild", "evil-tamper", *HOSTILE}
     for path in sdists:
         name, version = parse_sdist_filename(path.name)
         contents = sdist_contents(path)
         pkg_info = Metadata.from_email(contents["PKG-INFO"], validate=True)
         assert (canonicalize_name(pkg_info.name), pkg_info.version) == (name, version)
-        assert pkg_info.metadata_version == "2.2"  # static: uv reads it instead of running the backend
+        # static: uv reads it instead of running the backend; but evil-tamper wants its hooks run
+        assert pkg_info.metadata_version == ("2.1" if name == "evil-tamper" else "2.2")
         build_system = tomllib.loads(contents["pyproject.toml"].decode())["build-system"]
         module = contents[f"src/{name.replace('-', '_')}/__init__.py"]
         assert canonicalize_name(str(module_constants(module)["DIST"])) == name
@@ -313,6 +316,8 @@ def test_hostile_backends_are_the_harmless_one_plus_a_build_wheel_prelude(
         assert top_level_functions(hostile) == ["_before_build"]
         if name == "evil-net":
             assert module_constants(hostile.encode())["TARGETS"] == [canary.address, local_index.server.address]
+    tamper = sdist_contents(local_index.files_dir / "evil_tamper-1.0.tar.gz")["olbackend.py"].decode()
+    assert top_level_functions(tamper.split(HOSTILE_MARKER)[1]) == TAMPER_HOOKS
 
 
 # --- the HTTP index ------------------------------------------------------------------------------------

@@ -81,7 +81,8 @@ def test_sdists_are_built_in_the_sandbox(tmp_path, local_index, mirror):
     sdistonly = report.entries["sdistonly==1.0"]
     assert sdistonly.metadata.filename == "sdistonly-1.0.tar.gz" and sdistonly.metadata.built_wheel.endswith(".whl")
     assert _load(sdistonly, "sdistonly").BUILT_FROM_SDIST is True
-    assert sorted(p.name for p in report.entries["needsbuild==1.0"].path.iterdir()) == ["files", "meta.json"]
+    entry = report.entries["needsbuild==1.0"].path
+    assert sorted(p.name for p in entry.iterdir()) == ["files", "integrity.json", "meta.json"]
 
 
 def test_closure_check_names_the_missing_requirement(service):

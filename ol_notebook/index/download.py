@@ -2,12 +2,15 @@
 
 Downloads happen in the host process (they run no package code), so installs can run in a
 sandbox without network; the cache keeps each file under its hash, so a file is fetched
-once however many runtimes or stores need it.
+once however many runtimes or stores need it. Being outside any sandbox, a download must only
+be given URLs of the configured source (see origins.py), and every failure, a server that does
+not speak HTTP included, is a DownloadError that says what happened.
 """
 
 from __future__ import annotations
 
 import hashlib
+import http.client
 import os
 import shutil
 import tempfile
@@ -44,12 +47,15 @@ def download(
     try:
         with os.fdopen(handle, "wb") as out, _open(url, timeout) as source:
             done = 0
-            while chunk := source.read(CHUNK):
-                out.write(chunk)
-                digest.update(chunk)
-                done += len(chunk)
-                if on_progress:
-                    on_progress(done)
+            try:
+                while chunk := source.read(CHUNK):
+                    out.write(chunk)
+                    digest.update(chunk)
+                    done += len(chunk)
+                    if on_progress:
+                        on_progress(done)
+            except (OSError, http.client.HTTPException) as error:
+                raise DownloadError(f"downloading {url} failed after {done:,} bytes: {_reason(error)}") from error
         if digest.hexdigest() != sha256:
             raise DownloadError(
                 f"{filename} from {url} has sha256 {digest.hexdigest()}, but the index promised {sha256}; "
@@ -70,13 +76,23 @@ def _open(url: str, timeout: float):
             return open(path, "rb")
         except OSError as error:
             raise DownloadError(f"cannot read {path}: {error.strerror}") from error
+    if parsed.scheme not in ("http", "https"):
+        raise DownloadError(f"cannot download {url}: only http(s):// and file:// URLs are fetched")
     try:
         return urllib.request.urlopen(url, timeout=timeout)
     except urllib.error.HTTPError as error:
         raise DownloadError(f"downloading {url} failed: HTTP {error.code} {error.reason}") from error
-    except (urllib.error.URLError, OSError) as error:
-        reason = getattr(error, "reason", error)
-        raise DownloadError(f"downloading {url} failed: {reason}") from error
+    except (OSError, http.client.HTTPException, ValueError) as error:  # URLError is an OSError
+        raise DownloadError(f"downloading {url} failed: {_reason(error)}") from error
+
+
+def _reason(error: BaseException) -> str:
+    """What went wrong, short: a server answering garbage has its first bytes quoted, not all of them."""
+    if isinstance(error, http.client.HTTPException) and not isinstance(error, http.client.IncompleteRead):
+        text = str(error)
+        quoted = text if len(text) <= 80 else text[:80] + "..."
+        return f"the server did not answer as an HTTP server does ({type(error).__name__}: {quoted})"
+    return str(getattr(error, "reason", None) or error)
 
 
 def copy_into_cache(path: Path, sha256: str, cache_dir: Path) -> Path:

@@ -3,6 +3,16 @@
 Resolving can build an sdist to read its metadata, which runs package code, so uv runs in
 the sandbox like every install does. uv writes a PEP 751 lock, which already carries every
 file's URL, size and sha256; we read it into the typed `Closure`.
+
+The cache it gets writable (`uv_cache`) must be one no store entry shares an inode with: the
+store's resolve cache, never uv's install cache, whose files are hard-linked into every entry
+(a metadata build could otherwise rewrite installed packages). The resolve cache is shared
+between resolves, so a hostile metadata build can still rewrite what later resolves read from
+it (index pages, other sdists' metadata) and steer their pins to other files of the same
+index: pulls fetch only the configured index's URLs and check each file's sha256, but not
+which file a page named. A fresh cache per resolve would close that too, at the price of a
+cold resolve every time (measured here, requests+pandas+scikit-learn from a local mirror:
+4.1 s against 0.24 s warm).
 """
 
 from __future__ import annotations
@@ -52,7 +62,11 @@ def compile_requirements(
     uv_cache: Path,
     limits: Limits,
 ) -> Closure:
-    """Resolve to a full pinned closure for `runtime`, with hashes, from exactly `index`."""
+    """Resolve to a full pinned closure for `runtime`, with hashes, from exactly `index`.
+
+    `uv_cache` is mounted writable in a sandbox that may run package code: never give it a
+    cache whose files are linked anywhere else (see the module's docstring).
+    """
     texts = tuple(str(requirement) for requirement in requirements)
     if not texts:
         raise ResolveError("no requirements given: name at least one package, e.g. requests==2.20")
@@ -73,7 +87,8 @@ def compile_requirements(
                 Bind(Path(uv_binary())),
                 *(Bind(path) for path in index.local_paths()),
             ],
-            network=index.is_remote,
+            network=index.sandbox_access().egress,
+            loopback_ports=index.sandbox_access().loopback_ports,
             env=uv_environment(Path("/tmp")),
             cwd=str(workdir),
             limits=limits,

@@ -2,8 +2,10 @@
 
     <root>/runtimes/<runtime-id>/packages/<name>==<version>/files/   what sys.path points at
     <root>/runtimes/<runtime-id>/packages/<name>==<version>/meta.json
+    <root>/runtimes/<runtime-id>/packages/<name>==<version>/integrity.json   bytecode hashes, stat signature
     <root>/runtimes/<runtime-id>/locks/     one flock file per entry
-    <root>/work/uv-cache                    uv's cache, shared by every runtime
+    <root>/work/uv-cache                    uv's cache for wheel installs, shared by every runtime
+    <root>/work/resolve-cache               uv's cache for resolves, never linked into an entry
     <root>/work/staging/<runtime-id>/       installs in progress (never visible)
     <root>/downloads/                       distribution files by sha256
     <root>/roots/<name>.json                what gc must keep (lambdas, locks)
@@ -15,13 +17,23 @@ that an install sandbox mounts as a single writable bind.
 An entry appears only by renaming a finished, verified staging directory into packages/,
 so readers never see a partial install, and a crashed install leaves only staging debris
 that the next holder of the entry's lock removes.
+
+Published entries are immutable: no write bits on any file or directory, and no sandbox that
+runs package code has anything of them mounted writable. That matters beyond the entry itself,
+because most of its files are hard links into `work/uv-cache` (the same inodes): whoever can
+write that cache rewrites every lambda's packages. So only wheel installs use it (uv unpacks a
+wheel and compiles bytecode without executing any of it), a resolve (which may build an sdist's
+metadata, running its code) gets `work/resolve-cache` whose files are never linked into an
+entry, and an sdist build gets a private cache in its sandbox's /tmp. `integrity.json` records
+the hashes of the bytecode the installer generated and a stat signature, so `verify` checks
+every file and `check_entries` notices a change cheaply before a lambda runs the entry.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import shutil
+import stat
 import tempfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -31,9 +43,14 @@ from pathlib import Path
 from packaging.utils import canonicalize_name
 
 from ol_notebook.errors import OLError
-from ol_notebook.store.distinfo import DistInfoError, RecordRow, file_matches, read_dist_info
+from ol_notebook.sandbox.disk import remove_tree
+from ol_notebook.store.distinfo import DistInfoError, read_dist_info
+from ol_notebook.store.integrity import INTEGRITY_FILE, Integrity, problems, stat_signature, survey
 from ol_notebook.store.locks import file_lock
 from ol_notebook.store.metadata import EntryMetadata
+
+_NO_WRITE = ~(stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH)
+_STAGING_SEPARATOR = "~"  # never in a version, so one key's debris glob cannot match another key's staging
 
 
 class StoreError(OLError):
@@ -81,12 +98,14 @@ class Store:
         self.locks_dir = self.runtime_dir / "locks"
         self.work_dir = self.root / "work"
         self.uv_cache_dir = self.work_dir / "uv-cache"
+        self.resolve_cache_dir = self.work_dir / "resolve-cache"
         self.staging_dir = self.work_dir / "staging" / runtime_id
         self.roots_dir = self.root / "roots"
         self.downloads_dir = self.root / "downloads"
         for directory in (self.packages_dir, self.staging_dir, self.locks_dir, self.roots_dir,
-                          self.uv_cache_dir, self.downloads_dir):
+                          self.uv_cache_dir, self.resolve_cache_dir, self.downloads_dir):
             directory.mkdir(parents=True, exist_ok=True)
+        self._checked: dict[str, str] = {}  # key -> a stat signature whose files passed a full re-hash
 
     # Reading
     def files_dir(self, key: str) -> Path:
@@ -116,16 +135,17 @@ class Store:
     def install_lock(self, key: str) -> Iterator[None]:
         """Hold the entry's lock; staging debris of earlier, dead installs of it is removed."""
         with file_lock(self.locks_dir / f"{key}.lock"):
-            for debris in self.staging_dir.glob(f"{key}.*"):
-                shutil.rmtree(debris, ignore_errors=True)
+            for debris in self.staging_dir.glob(f"{key}{_STAGING_SEPARATOR}*"):
+                remove_tree(debris)
             yield
 
     def new_staging(self, key: str) -> Path:
         """A fresh directory on the store's filesystem to install into (call under install_lock)."""
-        return Path(tempfile.mkdtemp(prefix=f"{key}.", dir=self.staging_dir))
+        return Path(tempfile.mkdtemp(prefix=f"{key}{_STAGING_SEPARATOR}", dir=self.staging_dir))
 
     def publish(self, key: str, staging: Path, metadata: EntryMetadata) -> Entry:
-        """Verify a finished install and make it visible in one rename."""
+        """Verify a finished install, record its bytecode's hashes, make it read-only, and make it
+        visible in one rename."""
         files = staging / "files"
         try:
             info = read_dist_info(files)
@@ -133,28 +153,34 @@ class Store:
             raise StoreError(f"install of {key} produced no readable .dist-info: {error}") from error
         if entry_key(info.name, info.version) != key:
             raise StoreError(f"install of {key} produced {info.name} {info.version} instead")
-        problems = _record_problems(files, info.record)
-        if problems:
-            raise StoreError(f"install of {key} does not match its RECORD: " + "; ".join(problems[:5]))
-        size, count = _disk_usage(files)
+        bytecode, found = survey(files, info.record)
+        if found:
+            raise StoreError(f"install of {key} does not match its RECORD: " + "; ".join(found[:5]))
+        _freeze(files)  # before the signature: chmod changes ctime
+        signature = stat_signature(files)
         metadata = replace(
             metadata,
             requires_dist=info.requires_dist,
             requires_python=info.requires_python,
             provides_extra=info.provides_extra,
             import_names=info.import_names,
-            size=size,
-            file_count=count,
+            size=signature.size,
+            file_count=signature.count,
         )
         metadata.write(staging / "meta.json")
-        os.chmod(staging, 0o755)
+        Integrity(bytecode, signature.digest).write(staging / INTEGRITY_FILE)
+        for name in ("meta.json", INTEGRITY_FILE):
+            _freeze(staging / name)
+        os.chmod(staging, 0o755)  # moving a directory to another parent needs write access to it ('..')
         final = self.packages_dir / key
         try:
             os.rename(staging, final)
         except OSError as error:  # someone published it first: theirs is as good as ours
-            shutil.rmtree(staging, ignore_errors=True)
+            remove_tree(staging)
             if not final.is_dir():
                 raise StoreError(f"cannot publish {key} into {final}: {error.strerror}") from error
+        else:
+            os.chmod(final, 0o555)
         entry = self.get(key)
         assert entry is not None
         return entry
@@ -166,26 +192,80 @@ class Store:
             if not path.is_dir():
                 return 0
             size, _ = _disk_usage(path)
-            doomed = self.staging_dir / f"{key}.removing"
+            doomed = self.staging_dir / f"{key}{_STAGING_SEPARATOR}removing"
+            os.chmod(path, 0o755)  # published read-only; moving it needs write access to it
             os.rename(path, doomed)
-            shutil.rmtree(doomed, ignore_errors=True)
+            remove_tree(doomed)
             return size
 
     # Checking and collecting
     def verify(self, keys: Iterable[str] | None = None) -> list[Corruption]:
-        """Re-hash every file of each entry against its RECORD."""
+        """Re-hash every file of each entry against its RECORD or its recorded bytecode hashes."""
         corrupt = []
         for key in sorted(keys) if keys is not None else sorted(os.listdir(self.packages_dir)):
-            files = self.packages_dir / key / "files"
-            try:
-                problems = _record_problems(files, read_dist_info(files).record)
-                if not (self.packages_dir / key / "meta.json").is_file():
-                    problems.append("meta.json is missing")
-            except (DistInfoError, OSError) as error:
-                problems = [f"no readable .dist-info ({error})"]
-            if problems:
-                corrupt.append(Corruption(key, tuple(problems)))
+            if found := self._problems(key):
+                corrupt.append(Corruption(key, tuple(found)))
         return corrupt
+
+    def check_entries(self, keys: Iterable[str]) -> None:
+        """Refuse, naming each package and its files, entries changed since they were published.
+
+        For a lambda version about to use them, so it must be cheap: one lstat per file, compared
+        with the stat signature recorded at publish. Only an entry whose signature differs is
+        re-hashed in full. When that passes (a touch, a chmod, a hard link added by uv), the entry
+        is fine but its record is not rewritten: a published entry is immutable, and a record that
+        can be rewritten after publish is a record that tampering can rewrite too. This Store
+        remembers the passing signature instead, so the re-hash is paid once per process (and
+        the record is read once per process).
+        """
+        tampered: dict[str, list[str]] = {}
+        for key in keys:
+            path = self.packages_dir / key
+            try:
+                signature = stat_signature(path / "files").digest
+                if signature == self._checked.get(key):
+                    continue
+                recorded = Integrity.read(path / INTEGRITY_FILE).signature
+            except (OSError, ValueError):
+                signature = recorded = ""  # the full check says what is wrong
+            if signature and signature == recorded:
+                self._checked[key] = signature
+            elif found := self._problems(key):
+                tampered[key] = found
+            elif signature:
+                self._checked[key] = signature
+        if tampered:
+            lines = [f"  {key}: " + "; ".join(found[:5]) + (" ..." if len(found) > 5 else "")
+                     for key, found in sorted(tampered.items())]
+            raise StoreError(
+                "these packages in the store were changed after they were installed, so they will not be run:\n"
+                + "\n".join(lines)
+                + f"\nremove each one's directory under {self.packages_dir} (they are read-only: "
+                "`chmod -R u+w DIR && rm -rf DIR`), then deploy again, which installs them anew; "
+                "`ol-notebook verify` lists every changed package"
+            )
+
+    def _problems(self, key: str) -> list[str]:
+        """What is wrong with one entry, re-hashing all its files; empty when nothing is."""
+        path = self.packages_dir / key
+        if not path.is_dir():
+            return ["it is not in the store (removed by gc?)"]
+        found = [] if (path / "meta.json").is_file() else ["meta.json is missing"]
+        try:
+            record = read_dist_info(path / "files").record
+        except (DistInfoError, OSError) as error:
+            return [*found, f"no readable .dist-info ({error})"]
+        try:
+            integrity = Integrity.read(path / INTEGRITY_FILE)
+        except FileNotFoundError:
+            return [*found, f"{INTEGRITY_FILE} is missing: it was installed by an older ol-notebook that did not "
+                            "record its bytecode's hashes, so its .pyc files cannot be checked"]
+        except (OSError, ValueError) as error:
+            return [*found, f"{INTEGRITY_FILE} is unreadable ({error})"]
+        try:
+            return found + problems(path / "files", record, integrity)
+        except OSError as error:
+            return [*found, f"its files cannot be read ({error})"]
 
     def set_root(self, name: str, keys: Iterable[str]) -> None:
         """Record that `name` (a lambda, a lock) needs these entries; gc keeps them."""
@@ -226,37 +306,24 @@ class Store:
         return report
 
 
-def _record_problems(files: Path, record: Iterable[RecordRow]) -> list[str]:
-    """Files that are missing, altered, or present without being in RECORD.
+def _freeze(path: Path) -> None:
+    """Take every write bit off `path` and, for a directory, everything below it (symlinks untouched).
 
-    Compiled bytecode is the one exception: the installer writes (or rewrites, when a wheel
-    ships its own, as numpy's does) `__pycache__/*.pyc` next to sources that RECORD lists.
-    """
-    problems = []
-    listed = {os.path.normpath(row.path) for row in record}
-    for row in record:
-        if not row.digest or _is_bytecode_of_listed(os.path.normpath(row.path), listed):
-            continue
-        path = files / row.path
-        if not path.is_file():
-            problems.append(f"{row.path} is missing")
-        elif not file_matches(path, row):
-            problems.append(f"{row.path} does not match its sha256 in RECORD")
-    for directory, _, names in os.walk(files):
-        relative = os.path.relpath(directory, files)
-        for name in names:
-            path = os.path.normpath(os.path.join(relative, name))
-            if path not in listed and not _is_bytecode_of_listed(path, listed):
-                problems.append(f"{path} is not in RECORD")
-    return problems
+    A file already without them is left alone: chmod changes its ctime even then, and a file
+    linked from uv's cache may be in another runtime's entry already (see integrity.py)."""
+    _unwritable(os.fspath(path), os.lstat(path).st_mode)
+    pending = [os.fspath(path)] if path.is_dir() else []
+    while pending:
+        with os.scandir(pending.pop()) as entries:
+            for entry in entries:
+                _unwritable(entry.path, entry.stat(follow_symlinks=False).st_mode)
+                if entry.is_dir(follow_symlinks=False):
+                    pending.append(entry.path)
 
 
-def _is_bytecode_of_listed(path: str, listed: set[str]) -> bool:
-    parent, name = os.path.split(path)
-    if os.path.basename(parent) != "__pycache__" or not name.endswith(".pyc"):
-        return False
-    source = os.path.join(os.path.dirname(parent), name.split(".", 1)[0] + ".py")
-    return os.path.normpath(source) in listed
+def _unwritable(path: str, mode: int) -> None:
+    if not stat.S_ISLNK(mode) and mode & ~_NO_WRITE:
+        os.chmod(path, stat.S_IMODE(mode) & _NO_WRITE)
 
 
 def _disk_usage(path: Path) -> tuple[int, int]:

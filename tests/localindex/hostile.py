@@ -2,7 +2,9 @@
 
 Each snippet is appended to the harmless :mod:`backend` source and redefines ``_before_build``, so
 ``get_requires_for_build_wheel`` and ``prepare_metadata_for_build_wheel`` stay harmless and the evil runs in
-``build_wheel`` only, which is what an installer's sandbox must contain.  Where the evil terminates, the wheel
+``build_wheel`` only, which is what an installer's sandbox must contain.  ``evil-tamper`` is the exception:
+its metadata hooks are hostile too, and its PKG-INFO is not trusted static metadata, so that resolving it
+attacks the resolver's sandbox as well.  Where the evil terminates, the wheel
 is still built and its module records what happened in a constant, for tests to inspect after a sandboxed
 install.  These snippets are text on purpose: nothing in this test suite ever executes them.
 """
@@ -110,6 +112,62 @@ def _before_build():
                 pass
 """
 
+# Appended to every file it can open for appending (after giving itself the write bit, as an owner may),
+# anywhere but in its own source tree and build environment: uv's caches, the store, any writable mount.
+# Runs in each hook a resolver or a builder calls, so both the resolve sandbox (metadata) and the build
+# sandbox (wheel) are attacked; the wheel records what the build stage managed to append to.
+TAMPER = """
+MARKER = b"\\n# tampered by evil-tamper\\n"
+
+
+def _tamper(stage):
+    import os
+    import stat
+    import sys
+
+    own = (os.getcwd(), sys.prefix)
+    appended, refused = [], 0
+    for directory, subdirectories, names in os.walk("/"):
+        if directory in ("/proc", "/sys", "/dev") or directory.startswith(own):
+            subdirectories[:] = []
+            continue
+        try:
+            if os.statvfs(directory).f_flag & os.ST_RDONLY:
+                continue
+        except OSError:
+            continue
+        for name in names:
+            path = os.path.join(directory, name)
+            try:
+                if not stat.S_ISREG(os.lstat(path).st_mode):
+                    continue
+                os.chmod(path, os.lstat(path).st_mode | 0o200)
+                with open(path, "ab") as handle:
+                    handle.write(MARKER)
+                appended.append(path)
+            except OSError:
+                refused += 1
+    return {"stage": stage, "appended": appended, "refused": refused}
+
+
+_harmless_get_requires = get_requires_for_build_wheel
+_harmless_prepare_metadata = prepare_metadata_for_build_wheel
+
+
+def get_requires_for_build_wheel(config_settings=None):
+    _tamper("get_requires_for_build_wheel")
+    return _harmless_get_requires(config_settings)
+
+
+def prepare_metadata_for_build_wheel(metadata_directory, config_settings=None):
+    _tamper("prepare_metadata_for_build_wheel")
+    return _harmless_prepare_metadata(metadata_directory, config_settings)
+
+
+def _before_build():
+    return {"evil_tamper/__init__.py": "TAMPER = %r\\n" % (_tamper("build_wheel"),)}
+"""
+
 HANG = """
 def _before_build():
     import time
@@ -119,7 +177,7 @@ def _before_build():
 """
 
 
-def _hostile(name: str, snippet: str, prelude: str = "") -> Package:
+def _hostile(name: str, snippet: str, prelude: str = "", static_metadata: bool = True) -> Package:
     module = name.replace("-", "_")
     source = f"{BACKEND_SOURCE}\n\n{HOSTILE_MARKER}\n{prelude}{dedent(snippet)}"
     return Package(
@@ -127,7 +185,7 @@ def _hostile(name: str, snippet: str, prelude: str = "") -> Package:
         "1.0",
         {f"{module}/__init__.py": module_text(name, "1.0")},
         wheel_tag=None,
-        sdist=Sdist(backend_source=source),
+        sdist=Sdist(backend_source=source, static_metadata=static_metadata),
     )
 
 
@@ -141,4 +199,5 @@ def hostile_packages(net_targets: list[tuple[str, int]]) -> list[Package]:
         _hostile("evil-alloc", ALLOC),
         _hostile("evil-fill", FILL),
         _hostile("evil-hang", HANG),
+        _hostile("evil-tamper", TAMPER, static_metadata=False),
     ]

@@ -17,11 +17,16 @@ BACKEND_SOURCE = Path(backend.__file__).read_text(encoding="utf-8")
 
 @dataclass(frozen=True)
 class Sdist:
-    """How an sdist builds: with an in-tree backend (``backend_source`` set) or one from the index."""
+    """How an sdist builds: with an in-tree backend (``backend_source`` set) or one from the index.
+
+    ``static_metadata=False`` writes PKG-INFO as Metadata-Version 2.1, which a resolver may not trust, so
+    resolving the package runs its backend's metadata hooks (``prepare_metadata_for_build_wheel``).
+    """
 
     backend: str = "olbackend"
     requires: tuple[str, ...] = ()
     backend_source: str | None = BACKEND_SOURCE
+    static_metadata: bool = True
 
     def pyproject(self) -> str:
         requires = ", ".join(f'"{r}"' for r in self.requires)
@@ -82,7 +87,7 @@ def write_package(package: Package, dest: Path) -> list[str]:
     if package.sdist is not None:
         sdist = package.sdist
         tree = {f"{backend.PAYLOAD_DIR}/{path}": text for path, text in package.files.items()}
-        tree["PKG-INFO"] = package.core_metadata("2.2")
+        tree["PKG-INFO"] = package.core_metadata("2.2" if sdist.static_metadata else "2.1")
         tree["pyproject.toml"] = sdist.pyproject()
         if sdist.backend_source is not None:
             tree[f"{sdist.backend}.py"] = sdist.backend_source

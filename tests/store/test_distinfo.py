@@ -28,21 +28,3 @@ def test_extension_modules_count_and_data_scripts_pth_do_not():
     ]
     assert import_names(record) == ("fast",)
 
-
-def test_regenerated_bytecode_is_not_a_record_mismatch(tmp_path):
-    from ol_notebook.store.distinfo import RecordRow
-    from ol_notebook.store.store import _record_problems
-
-    (tmp_path / "pkg" / "__pycache__").mkdir(parents=True)
-    (tmp_path / "pkg" / "mod.py").write_text("x = 1\n")
-    (tmp_path / "pkg" / "__pycache__" / "mod.cpython-311.pyc").write_bytes(b"recompiled")
-    (tmp_path / "pkg" / "__pycache__" / "orphan.cpython-311.pyc").write_bytes(b"no source")
-    record = [
-        RecordRow("pkg/mod.py", "sha256", "7dyI-Y3l4dT7_Qcn5B7N7N2r6Hdbc5gWjCqLS3s38f0", 6),
-        RecordRow("pkg/__pycache__/mod.cpython-311.pyc", "sha256", "shipped-by-the-wheel", 10),
-        RecordRow("pkg/__pycache__/orphan.cpython-311.pyc", "sha256", "shipped-by-the-wheel", 9),
-    ]
-    assert _record_problems(tmp_path, record) == [
-        "pkg/mod.py does not match its sha256 in RECORD",
-        "pkg/__pycache__/orphan.cpython-311.pyc does not match its sha256 in RECORD",
-    ]
