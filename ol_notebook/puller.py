@@ -14,15 +14,13 @@ Which sandbox may write what (the store's entries share inodes with `work/uv-cac
   it does not execute them; the files then land in a staging directory that publish verifies
   against RECORD and freezes.
 - an sdist build runs the package's own build backend, so it sees the sdist read-only and
-  writes only a fresh output directory and a private uv cache in its own /tmp; the wheel it
-  leaves is copied out (a regular file only) and installed like any other.
+  writes nothing of the host's: its output and a private uv cache live in its own sized /tmp,
+  and the wheel comes back as a tar stream on stdout (build_output.py), bounded by the disk
+  limit; it is then installed like any other.
 """
 
 from __future__ import annotations
 
-import hashlib
-import os
-import stat
 import threading
 import time
 import zipfile
@@ -31,9 +29,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import IO
 
 from packaging.utils import canonicalize_name
 
+from ol_notebook.build_output import OUT_DIR, BuildOutputError, extract_wheel, streaming_build_command
 from ol_notebook.errors import OLError
 from ol_notebook.index import IndexConfig, Runtime, download, uv_binary, uv_environment
 from ol_notebook.index.download import copy_into_cache
@@ -209,20 +209,24 @@ class Puller:
     def _build(self, pin: Pin, sdist: Path) -> Path:
         """Build a wheel from an sdist; this runs the package's own code, hence the sandbox.
 
-        The build gets its own directory, apart from the install's staging directory, so that
-        nothing a build script writes can end up in the published entry.
+        The build writes into its own /tmp and hands the wheel back as a tar stream on stdout
+        (see build_output): it gets no writable host directory at all.
         """
         out = self.store.new_staging(pin.key)
         try:
-            argv = [
-                uv_binary(), "build", *UV_COMMON_FLAGS, "--wheel", "--out-dir", str(out),
+            build = [
+                uv_binary(), "build", *UV_COMMON_FLAGS, "--wheel", "--out-dir", OUT_DIR,
                 "--python", self.runtime.python, "--cache-dir", "/tmp/uv-cache", *self.index.uv_args(), str(sdist),
             ]
-            self._run(pin, "building", argv, [Bind(sdist), Bind(out, writable=True)], network=self.index.is_remote)
-            wheels = list(out.glob("*.whl"))
-            if len(wheels) != 1:
-                raise InstallError(f"building {pin.name} {pin.version} from {sdist.name} produced no wheel")
-            return copy_into_cache(wheels[0], _built_wheel_sha256(pin, wheels[0]), self.store.downloads_dir)
+            archive = out / "build-output.tar"
+            with archive.open("wb") as spool:
+                self._run(pin, "building", streaming_build_command(build), [Bind(sdist)],
+                          network=self.index.is_remote, stdout=spool)
+            try:
+                wheel, digest = extract_wheel(archive, out, f"building {pin.name} {pin.version} from {sdist.name}")
+            except BuildOutputError as error:
+                raise InstallError(str(error)) from error
+            return copy_into_cache(wheel, digest, self.store.downloads_dir)
         finally:
             remove_tree(out)
 
@@ -244,7 +248,8 @@ class Puller:
         self._run(pin, "installing", argv, [Bind(wheel), work], network=False)
         (staging / "files" / ".lock").unlink(missing_ok=True)  # uv's lock on the target, not part of the package
 
-    def _run(self, pin: Pin, doing: str, argv: list[str], binds: list[Bind], network: bool) -> None:
+    def _run(self, pin: Pin, doing: str, argv: list[str], binds: list[Bind], network: bool,
+             stdout: IO[bytes] | None = None) -> None:
         spec = SandboxSpec(
             argv=argv,
             binds=[*binds, Bind(Path(uv_binary())), *(Bind(path) for path in self.index.local_paths())],
@@ -256,7 +261,7 @@ class Puller:
             limits=self.limits,
         )
         try:
-            result = self.sandbox.run(spec)
+            result = self.sandbox.run(spec, stdout=stdout)
         except SandboxError as error:
             raise InstallError(f"{doing} {pin.name} {pin.version} was stopped: {error}") from error
         if result.returncode != 0:
@@ -275,19 +280,6 @@ def _choose(pin: Pin, runtime: Runtime) -> Artifact:
     raise InstallError(
         f"{pin.name} {pin.version} has no wheel for {runtime.id} (offered: {offered}) and no sdist to build"
     )
-
-
-def _built_wheel_sha256(pin: Pin, wheel: Path) -> str:
-    """The build may leave a link to a host file, or a fifo, under a wheel's name: only a regular
-    file, opened without following a link, is taken."""
-    try:
-        fd = os.open(wheel, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-        with os.fdopen(fd, "rb") as handle:
-            if not stat.S_ISREG(os.fstat(fd).st_mode):
-                raise InstallError(f"building {pin.name} {pin.version} left {wheel.name}, not a regular file")
-            return hashlib.sha256(handle.read()).hexdigest()
-    except OSError as error:
-        raise InstallError(f"building {pin.name} {pin.version} left {wheel.name}, unreadable: {error}") from error
 
 
 def _check_unpacked_size(pin: Pin, wheel: Path, limit: int | None) -> None:

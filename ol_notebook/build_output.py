@@ -1,0 +1,65 @@
+"""The one wheel an sdist build hands back: as a tar stream on its stdout, never a host directory.
+
+A build runs package code. Given a writable host directory for its output, it could leave
+links to host files or fifos under a wheel's name, or fill the host's disk with unlinked files
+no watcher sees. So the build writes into its own sized /tmp, and `tar` streams the output
+directory to stdout, which the sandbox spools into a host file we write, bounded by the disk
+limit. Of that archive only a regular file named `*.whl` at its top is taken.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shlex
+import tarfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from ol_notebook.errors import OLError
+
+OUT_DIR = "/tmp/ol-build-out"  # inside the build's sandbox
+
+
+class BuildOutputError(OLError):
+    """The build's output is not exactly one wheel."""
+
+
+def streaming_build_command(build: Sequence[str]) -> list[str]:
+    """`build` (which must write into OUT_DIR) with its own output on stderr, then the directory
+    as a tar stream on stdout."""
+    script = f"{shlex.join(build)} 1>&2 && exec tar -C {OUT_DIR} -cf - ."
+    return ["/bin/sh", "-c", script]
+
+
+def extract_wheel(archive: Path, into: Path, what: str) -> tuple[Path, str]:
+    """The single wheel in `archive`, written into `into`, and its sha256; `what` names the build."""
+    try:
+        with tarfile.open(archive, mode="r:") as tar:
+            wheels = [member for member in tar if member.isreg() and _top_level_wheel(member.name)]
+            if len(wheels) != 1:
+                found = ", ".join(member.name for member in wheels) or "no wheel"
+                raise BuildOutputError(f"{what} produced {found}; expected exactly one wheel")
+            name = _top_level_wheel(wheels[0].name)
+            assert name is not None
+            source = tar.extractfile(wheels[0])
+            assert source is not None
+            digest = hashlib.sha256()
+            target = into / name
+            with source, target.open("wb") as out:
+                while chunk := source.read(1 << 16):
+                    digest.update(chunk)
+                    out.write(chunk)
+    except (tarfile.TarError, OSError) as error:
+        raise BuildOutputError(f"{what} handed back an unreadable output ({error})") from error
+    return target, digest.hexdigest()
+
+
+def _top_level_wheel(member: str) -> str | None:
+    """`./name.whl` or `name.whl`, a plain file name ending in .whl; None for anything else."""
+    name = member.removeprefix("./")
+    if not name.endswith(".whl") or "/" in name or name.startswith(".") or "\\" in name:
+        return None
+    return name
+
+
+__all__ = ["OUT_DIR", "BuildOutputError", "extract_wheel", "streaming_build_command"]
