@@ -1,8 +1,10 @@
 """Compile requirements to a closure with `uv pip compile`, run inside a sandbox.
 
 Resolving can build an sdist to read its metadata, which runs package code, so uv runs in
-the sandbox like every install does. uv writes a PEP 751 lock, which already carries every
-file's URL, size and sha256; we read it into the typed `Closure`.
+the sandbox like every install does. The requirements go in on stdin and uv's PEP 751 lock,
+which already carries every file's URL, size and sha256, comes out on stdout into a host file
+of ours, bounded by the disk limit: the resolve writes no host directory but its cache. We read
+the lock into the typed `Closure`.
 
 The cache it gets writable (`uv_cache`) must be one no store entry shares an inode with: the
 store's resolve cache, never uv's install cache, whose files are hard-linked into every entry
@@ -17,8 +19,8 @@ cold resolve every time (measured here, requests+pandas+scikit-learn from a loca
 
 from __future__ import annotations
 
+import os
 import re
-import shutil
 import tempfile
 import tomllib
 from collections.abc import Sequence
@@ -31,6 +33,8 @@ from ol_notebook.index import IndexConfig, Runtime, uv_binary, uv_environment
 from ol_notebook.index.uv import UV_COMMON_FLAGS
 from ol_notebook.resolve.model import Artifact, Closure, Pin
 from ol_notebook.sandbox import Bind, Limits, Sandbox, SandboxSpec
+
+RESOLVE_DIR = "/tmp"  # uv's working directory inside the sandbox (a tmpfs)
 
 
 class ResolveError(OLError):
@@ -70,19 +74,15 @@ def compile_requirements(
     texts = tuple(str(requirement) for requirement in requirements)
     if not texts:
         raise ResolveError("no requirements given: name at least one package, e.g. requests==2.20")
-    workdir = Path(tempfile.mkdtemp(prefix="ol-compile-"))
-    try:
-        (workdir / "requirements.in").write_text("\n".join(texts) + "\n", encoding="utf-8")
-        argv = [
-            uv_binary(), "pip", "compile", *UV_COMMON_FLAGS, "requirements.in",
-            "--format", "pylock.toml", "--output-file", "pylock.toml", "--generate-hashes",
-            "--no-header", "--quiet", "--python", runtime.python, "--cache-dir", str(uv_cache),
-            *index.uv_args(),
-        ]
+    argv = [
+        uv_binary(), "pip", "compile", *UV_COMMON_FLAGS, "-", "--format", "pylock.toml", "--generate-hashes",
+        "--no-header", "--quiet", "--python", runtime.python, "--cache-dir", str(uv_cache), *index.uv_args(),
+    ]
+    # The requirements go in on stdin and the lock comes out on stdout: no host work directory.
+    with tempfile.TemporaryFile(prefix="ol-compile-") as lock_file:
         result = sandbox.run(SandboxSpec(
             argv=argv,
             binds=[
-                Bind(workdir, writable=True),
                 Bind(uv_cache, writable=True, count_disk=False),
                 Bind(Path(uv_binary())),
                 *(Bind(path) for path in index.local_paths()),
@@ -90,34 +90,36 @@ def compile_requirements(
             network=index.sandbox_access().egress,
             loopback_ports=index.sandbox_access().loopback_ports,
             env=uv_environment(Path("/tmp")),
-            cwd=str(workdir),
+            cwd=RESOLVE_DIR,
             limits=limits,
-        ))
+        ), stdin=("\n".join(texts) + "\n").encode(), stdout=lock_file)
         if result.returncode != 0:
             raise _classify(result.stderr.decode(errors="replace"), index)
-        lock = tomllib.loads((workdir / "pylock.toml").read_text(encoding="utf-8"))
-        pins = tuple(_pin(package, index.label, workdir) for package in lock.get("packages", ()))
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+        lock_file.seek(0)
+        try:
+            lock = tomllib.load(lock_file)
+        except tomllib.TOMLDecodeError as error:
+            raise ResolveError(f"uv wrote no readable lock for {', '.join(texts)}: {error}") from error
+    pins = tuple(_pin(package, index.label) for package in lock.get("packages", ()))
     return Closure(
         requirements=texts, pins=pins, runtime_id=runtime.id, python_version=runtime.version, index=index.label
     )
 
 
-def _pin(package: dict, index: str, lock_dir: Path) -> Pin:
+def _pin(package: dict, index: str) -> Pin:
     sdist = package.get("sdist")
     return Pin(
         name=package["name"],
         version=package["version"],
         index=index,
-        wheels=tuple(_artifact(wheel, lock_dir) for wheel in package.get("wheels", ())),
-        sdist=_artifact(sdist, lock_dir) if sdist else None,
+        wheels=tuple(_artifact(wheel) for wheel in package.get("wheels", ())),
+        sdist=_artifact(sdist) if sdist else None,
     )
 
 
-def _artifact(entry: dict, lock_dir: Path) -> Artifact:
-    """A lock file entry; local files come as `path` (relative to the lock), remote as `url`."""
-    location = entry["url"] if "url" in entry else (lock_dir / entry["path"]).resolve().as_uri()
+def _artifact(entry: dict) -> Artifact:
+    """A lock file entry; local files come as `path` (relative to where uv ran), remote as `url`."""
+    location = entry["url"] if "url" in entry else Path(os.path.normpath(Path(RESOLVE_DIR, entry["path"]))).as_uri()
     filename = entry.get("name") or location.rsplit("/", 1)[-1]
     return Artifact(filename=filename, url=location, sha256=entry["hashes"]["sha256"], size=entry.get("size"))
 
