@@ -86,9 +86,10 @@ class Worker:
             report(PullEvent("starting", name, message=f"version {version.number}"))
             spec: LambdaSpec | None = None
             try:
-                spec = self._spec_of(version)
+                spec = await asyncio.to_thread(self._spec_of, version)  # checks the packages' files
                 await self.runtimes.start(spec)
                 self.registry.activate(version)
+                self._specs[name] = (self._current_target(name), spec, version.number)
             except BaseException:  # an import error, a refused spec, a cancelled request alike
                 if spec is not None and self._runtimes is not None:
                     self._runtimes.discard(spec)
@@ -99,7 +100,8 @@ class Worker:
         return version
 
     async def invoke(self, name: str, event: Any) -> Invocation:
-        spec, number = self._spec(name)
+        # The current spec from memory; after a change, read and checked in a thread (it hashes).
+        spec, number = self._cached_spec(name) or await asyncio.to_thread(self._load_spec, name)
         started = time.time()
         try:
             result = await self.runtimes.invoke(spec, event)
@@ -189,19 +191,27 @@ class Worker:
         runtime = self.packages.runtime
         return Closure((), (), runtime.id, runtime.version, self.settings.index.label)
 
-    def _spec(self, name: str) -> tuple[LambdaSpec, int]:
-        """The runtime spec of the current version, re-read only when `current` changed."""
+    def _current_target(self, name: str) -> str:
+        """Where `current` points (one readlink: the hot path's only file system call)."""
         link = self._current_links.get(name)
         if link is None:  # the path as a string, once: building it costs more than the readlink
             link = self._current_links[name] = str(self.registry.root / validate_name(name) / "current")
         try:
-            target = os.readlink(link)
+            return os.readlink(link)
         except FileNotFoundError:
             self.registry.require(name)  # raises the clear error
             raise
+
+    def _cached_spec(self, name: str) -> tuple[LambdaSpec, int] | None:
+        """The runtime spec of the current version if `current` has not changed since it was made."""
         cached = self._specs.get(name)
-        if cached and cached[0] == target:
+        if cached and cached[0] == self._current_target(name):
             return cached[1], cached[2]
+        return None
+
+    def _load_spec(self, name: str) -> tuple[LambdaSpec, int]:
+        """Read the current version and make its spec, checking its packages (blocking)."""
+        target = self._current_target(name)
         version = self.registry.require(name)
         spec = self._spec_of(version)
         self._specs[name] = (target, spec, version.number)
