@@ -42,7 +42,7 @@ from ol_notebook.runtime import (
     ResultTooLarge,
 )
 from ol_notebook.sandbox import SandboxError, SandboxUnavailable
-from ol_notebook.store import Corruption, Entry, GcReport
+from ol_notebook.store import Corruption, Entry, GcReport, StoreError
 
 API_PREFIX = "ol"
 NDJSON = "application/x-ndjson"
@@ -71,6 +71,7 @@ STATUS_BY_ERROR: tuple[tuple[type[BaseException], int], ...] = (
     (InvalidRequirementError, 400),
     (InvalidEvent, 400),
     (IndexConfigError, 400),
+    (StoreError, 409),
     (LambdaSpecError, 400),
     (EventTooLarge, 413),
     (PackageNotFound, 422),
@@ -98,7 +99,7 @@ _PLAIN_ERRORS: dict[str, type[OLError]] = {
     cls.__name__: cls
     for cls in (RegistryError, BadRequest, InvalidLambda, InvalidSettings, InvalidRequirementError, IndexConfigError,
                 PackageNotFound, VersionNotFound, ConflictError, ClosureError, InstallError, IndexUnreachable,
-                ResolveError, SandboxUnavailable, LambdaSpecError)
+                ResolveError, SandboxUnavailable, LambdaSpecError, StoreError)
 }
 _LAMBDA_ERRORS: dict[str, type[LambdaRuntimeError]] = {
     cls.__name__: cls

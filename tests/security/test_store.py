@@ -191,3 +191,21 @@ def test_untouched_entries_deploy_and_rollback_as_before(deployed, tmp_path, loc
         return changed, (await w.invoke("first", {})).value["dist"]
 
     assert run(new_worker(tmp_path, local_index), scenario) == ("six!", "six")
+
+
+def test_over_rest_a_tampered_package_is_409_naming_it(server_api):
+    server = server_api.server
+    status, _ = server_api.call("PUT", "lambdas/tamper-rest", {"code": SHOW_SIX, "requirements": VICTIM})
+    assert status == 200
+    entry = next((server.store_dir / "runtimes").glob(f"*/packages/{VICTIM}/files"))
+    source = entry / "six" / "__init__.py"
+    original = source.read_bytes()
+    rewrite_keeping_mtime_and_size(source, original.replace(b'DIST = "six"', b'DIST = "evi"'))
+    try:
+        redeploy = {"code": SHOW_SIX + "\n", "requirements": VICTIM}
+        status, answer = server_api.call("PUT", "lambdas/tamper-rest", redeploy)
+        assert status == 409
+        assert answer["error"]["type"] == "StoreError" and VICTIM in answer["error"]["message"]
+    finally:
+        rewrite_keeping_mtime_and_size(source, original)
+        server_api.call("DELETE", "lambdas/tamper-rest")
