@@ -34,6 +34,7 @@ bench: setup
 	$(BIN)/python bench/pull.py
 	$(BIN)/python bench/invoke.py
 	$(BIN)/python bench/http_invoke.py
+	$(BIN)/python bench/network.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache
