@@ -7,8 +7,9 @@ BIN := $(VENV)/bin
 
 # Debian packages the sandboxes use: slirp4netns gives network-on sandboxes internet access from
 # a network namespace of their own; iproute2 makes the test hosts of the network tests; gcc
-# builds the attack libraries of tests/security. Needs root (sudo make system-deps).
-SYSTEM_PACKAGES := slirp4netns iproute2 gcc
+# builds the attack libraries of tests/security; chromium is the browser the sidebar's tests drive
+# (Playwright's own browser download fails here). Needs root (sudo make system-deps).
+SYSTEM_PACKAGES := slirp4netns iproute2 gcc chromium
 
 system-deps:
 	apt-get update -qq

@@ -22,12 +22,12 @@ from ol_notebook.api import (
     BadRequest,
     compiled_to_json,
     corruptions_to_json,
-    entry_to_json,
     error_to_json,
     event_to_json,
     gc_report_to_json,
     invocation_to_json,
     lambda_settings_from_json,
+    packages_to_json,
     pulled_to_json,
     status_for,
 )
@@ -257,7 +257,7 @@ class PackagesHandler(OLHandler):
     @web.authenticated
     @authorized
     def get(self) -> None:
-        self.reply({"packages": [entry_to_json(entry) for entry in self.worker.package_entries()]})
+        self.reply(packages_to_json(self.worker.package_entries(), self.worker.package_users()))
 
 
 class VerifyHandler(OLHandler):

@@ -15,7 +15,7 @@ def test_compile_pins_without_installing(api):
     assert [(pin["name"], pin["version"]) for pin in compiled["closure"]["pins"]] == [("alpha", "2.0"),
                                                                                        ("beta", "1.5")]
     assert "alpha==2.0 \\\n    --hash=sha256:" in compiled["requirements_txt"]
-    assert api.call("GET", "packages") == (200, {"packages": []})
+    assert api.call("GET", "packages") == (200, {"packages": [], "total_size": 0})
     status, error = api.call("POST", "compile", {"requirements": "alpha==7"})
     assert status == 422 and error["error"]["type"] == "VersionNotFound"
     status, error = api.call("POST", "compile", {"requirements": "alpha >>= 1"})
@@ -32,6 +32,7 @@ def test_pull_then_packages_verify_and_gc(api, tmp_path):
     status, listed = api.call("GET", "packages")
     assert [package["key"] for package in listed["packages"]] == ["alpha==2.0", "beta==1.5"]
     assert all(package["sha256"] and package["size"] > 0 for package in listed["packages"])
+    assert listed["total_size"] == sum(package["size"] for package in listed["packages"])
 
     assert api.call("POST", "verify") == (200, {"ok": True, "corrupt": []})
     target = next((tmp_path / "store" / "runtimes").glob("*/packages/beta==1.5/files/beta"))
@@ -70,3 +71,15 @@ def test_pull_streams_ndjson_and_the_event_stream_sees_it(api):
     assert "gamma==1.0" in installed
     assert {event["key"] for event in streamed if event["kind"] == "done"} == set(installed)
     assert sent == streamed  # the same events, with the same operation id, reached the event stream
+
+
+def test_packages_say_which_lambdas_use_them(api):
+    code = "def f(event):\n    return event\n"
+    for name, requirements in (("uses_two", "alpha==2.0"), ("uses_beta", "beta==1.5"), ("uses_none", "")):
+        assert api.call("PUT", f"lambdas/{name}", {"code": code, "requirements": requirements})[0] == 200
+    api.call("POST", "pull", {"requirements": "gamma"})
+    used_by = {package["key"]: package["used_by"] for package in api.call("GET", "packages")[1]["packages"]}
+    assert used_by == {"alpha==2.0": ["uses_two"], "beta==1.5": ["uses_beta", "uses_two"], "gamma==1.0": []}
+    api.call("PUT", "lambdas/uses_two", {"code": code, "requirements": ""})  # its current version pins nothing now
+    used_by = {package["key"]: package["used_by"] for package in api.call("GET", "packages")[1]["packages"]}
+    assert used_by["alpha==2.0"] == [] and used_by["beta==1.5"] == ["uses_beta"]
