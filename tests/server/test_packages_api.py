@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import shutil
 
@@ -47,30 +46,29 @@ def test_pull_then_packages_verify_and_gc(api, tmp_path):
 
 
 def test_pull_streams_ndjson_and_the_event_stream_sees_it(api):
-    async def scenario() -> tuple[list[dict], list[dict]]:
-        chunks: list[bytes] = []
-        stream = asyncio.ensure_future(api._fetch("GET", "ol/events", streaming_callback=chunks.append,
-                                                  request_timeout=30))
-        while not chunks:  # subscribed: the stream has sent its first comment
-            await asyncio.sleep(0.01)
-        response = await api._fetch("POST", "ol/pull", json.dumps({"requirements": "gamma"}),
-                                    headers={"Accept": NDJSON})
-        lines = [json.loads(line) for line in response.body.decode().splitlines()]
-        while len(sent := parse(b"".join(chunks))) < len(lines) - 1:
-            await asyncio.sleep(0.01)
-        stream.cancel()
-        return lines, sent
+    async def pull() -> list[dict]:
+        body = json.dumps({"requirements": "gamma"})
+        response = await api._fetch("POST", "ol/pull", body, headers={"Accept": NDJSON})
+        return [json.loads(line) for line in response.body.decode().splitlines()]
 
-    def parse(stream: bytes) -> list[dict]:
-        return [json.loads(part[len("data: "):]) for part in stream.decode().split("\n\n") if part.startswith("data: ")]
-
-    lines, sent = api.loop.run_until_complete(scenario())
+    lines, sent = api.events_during(pull, until=lambda lines, events: len(events) >= len(lines) - 1)
     streamed = [line["event"] for line in lines[:-1]]
     assert {event["kind"] for event in streamed} >= {"queued", "downloading", "installing", "done"}
     installed = lines[-1]["result"]["installed"]
     assert "gamma==1.0" in installed
     assert {event["key"] for event in streamed if event["kind"] == "done"} == set(installed)
     assert sent == streamed  # the same events, with the same operation id, reached the event stream
+
+
+def test_a_failed_operation_ends_with_a_failed_event_on_the_stream(api):
+    async def pull() -> tuple[int, dict]:
+        return await api._call("POST", "pull", {"requirements": "nosuchpackage"})
+
+    (status, error), sent = api.events_during(pull, until=lambda _, events: bool(events))
+    assert status == 422 and error["error"]["type"] == "PackageNotFound"
+    (failed,) = sent
+    assert failed["kind"] == "failed" and failed["key"] == "pull" and failed["operation"].startswith("pull-")
+    assert failed["message"].startswith("PackageNotFound: ") and "nosuchpackage" in failed["message"]
 
 
 def test_packages_say_which_lambdas_use_them(api):
