@@ -22,10 +22,17 @@ export function formatSeconds(seconds: number | null | undefined): string {
   return `${seconds.toFixed(seconds < 10 ? 2 : 1)} s`;
 }
 
-/** A Unix time (seconds) or an ISO date as local date and time. */
-export function formatTime(at: number | string): string {
+/** A Unix time (seconds) or an ISO date as local time, with the date unless it is today. */
+export function formatTime(at: number | string, now: Date = new Date()): string {
   const date = typeof at === 'number' ? new Date(at * 1000) : new Date(at);
-  return Number.isNaN(date.getTime()) ? String(at) : date.toLocaleString();
+  if (Number.isNaN(date.getTime())) {
+    return String(at);
+  }
+  const time = date.toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit' });
+  if (date.toDateString() === now.toDateString()) {
+    return time;
+  }
+  return `${date.toLocaleDateString(undefined, { month: 'short', day: 'numeric' })} ${time}`;
 }
 
 /** The first `count` lines of `text`, with "…" when there are more. */

@@ -153,9 +153,8 @@ function Invocations(props: { logs: readonly IInvocationLog[] }): JSX.Element {
       <thead>
         <tr>
           <th>time</th>
-          <th>ver.</th>
+          <th>version</th>
           <th>latency</th>
-          <th>start</th>
           <th>outcome</th>
         </tr>
       </thead>
@@ -165,15 +164,16 @@ function Invocations(props: { logs: readonly IInvocationLog[] }): JSX.Element {
             <tr className="ol-Invocation">
               <td>{formatTime(log.at)}</td>
               <td>v{log.version}</td>
-              <td>{formatSeconds(log.duration)}</td>
-              <td>{log.cold ? 'cold' : 'warm'}</td>
+              <td>
+                {formatSeconds(log.duration)} <span className="ol-hint">{log.cold ? 'cold' : 'warm'}</span>
+              </td>
               <td>
                 <Outcome last={log} />
               </td>
             </tr>
             {(log.stdout || log.stderr || log.error) && (
               <tr className="ol-Invocation-output">
-                <td colSpan={5}>
+                <td colSpan={4}>
                   <pre>{firstLines([log.error ?? '', log.stdout, log.stderr].filter(Boolean).join('\n'), 3)}</pre>
                 </td>
               </tr>

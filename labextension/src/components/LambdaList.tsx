@@ -48,11 +48,11 @@ function LambdaRow(props: { item: ILambdaSummary; onSelect: () => void }): JSX.E
 }
 
 export function StateChip(props: { state: 'cold' | 'warm'; instances: number }): JSX.Element {
-  const text = props.state === 'warm' ? `warm ×${props.instances}` : 'cold';
+  const text = props.state === 'cold' ? 'cold' : props.instances > 0 ? `warm ×${props.instances}` : 'warm';
   return (
     <span
       className={`ol-chip ol-state ol-state-${props.state}`}
-      title={props.state === 'warm' ? `${props.instances} worker(s) ready` : 'no worker running'}
+      title={props.state === 'warm' ? `its sandbox is up, ${props.instances} worker(s) running` : 'no sandbox running'}
     >
       {text}
     </span>

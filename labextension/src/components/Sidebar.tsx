@@ -62,8 +62,7 @@ export function Sidebar(): JSX.Element {
                 onClick={() => (model.tab = tab)}
               >
                 {label}
-                {tab === 'lambdas' ? ` (${model.lambdas.length})` : ''}
-                {tab === 'packages' && model.packages ? ` (${model.packages.packages.length})` : ''}
+                <Count tab={tab} />
               </button>
             ))}
           </div>
@@ -82,4 +81,11 @@ export function Sidebar(): JSX.Element {
       )}
     </div>
   );
+}
+
+function Count(props: { tab: Tab }): JSX.Element | null {
+  const model = useModel();
+  const count =
+    props.tab === 'lambdas' ? model.lambdas.length : props.tab === 'packages' ? model.packages?.packages.length : undefined;
+  return count === undefined ? null : <span className="ol-count">{count}</span>;
 }
