@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: system-deps setup run test lint bench clean
+.PHONY: system-deps setup run test lint bench screenshots clean
 
 # Debian packages the sandboxes use: slirp4netns gives network-on sandboxes internet access from
 # a network namespace of their own; iproute2 makes the test hosts of the network tests; gcc
@@ -45,6 +45,10 @@ run: setup
 test: setup
 	$(BIN)/ruff check --no-cache ol_notebook tests bench
 	$(BIN)/pytest
+
+# The README's pictures of the sidebar (light and dark), taken by its theme test.
+screenshots: setup
+	OL_SIDEBAR_SCREENSHOTS=docs $(BIN)/pytest tests/sidebar/test_shells.py -k theme
 
 bench: setup
 	$(BIN)/python bench/pull.py

@@ -176,10 +176,20 @@ export class SidebarModel {
     void this.refreshDetail();
   }
 
-  /** Select `name` and ask its invoke box for the focus. */
+  /** Select `name` and ask its invoke box for the focus (now, or once it is drawn). */
   requestInvoke(name: string): void {
+    this._invokeFocus = name;
     this.select(name);
     this._invokeRequested.emit(name);
+  }
+
+  /** Whether `name`'s invoke box should take the focus; answers yes once per request. */
+  claimInvokeFocus(name: string): boolean {
+    const claimed = this._invokeFocus === name;
+    if (claimed) {
+      this._invokeFocus = null;
+    }
+    return claimed;
   }
 
   /** Invoke `name` with the JSON text `event` (already checked to be JSON). */
@@ -321,6 +331,7 @@ export class SidebarModel {
   private _tab: Tab = 'lambdas';
   private _problem = '';
   private _streamWasDown = false;
+  private _invokeFocus: string | null = null;
   private _due = new Set<'all' | 'lambdas' | 'packages' | 'detail'>();
   private _timer = 0;
   private _changed = new Signal<this, void>(this);

@@ -25,15 +25,15 @@ export function InvokeBox(props: { name: string }): JSX.Element {
   const [outcome, setOutcome] = React.useState<InvokeOutcome | null>(null);
   const editor = React.useRef<CodeEditor.IEditor | null>(null);
 
+  const focusIfAsked = (): void => {
+    if (editor.current && model.claimInvokeFocus(props.name)) {
+      editor.current.focus();
+    }
+  };
   React.useEffect(() => {
-    const focus = (_: unknown, name: string): void => {
-      if (name === props.name) {
-        editor.current?.focus();
-      }
-    };
-    model.invokeRequested.connect(focus);
+    model.invokeRequested.connect(focusIfAsked);
     return () => {
-      model.invokeRequested.disconnect(focus);
+      model.invokeRequested.disconnect(focusIfAsked);
     };
   }, [model, props.name]);
 
@@ -66,7 +66,10 @@ export function InvokeBox(props: { name: string }): JSX.Element {
         mimeType="application/json"
         readOnly={false}
         onChange={onChange}
-        onReady={ready => (editor.current = ready)}
+        onReady={ready => {
+          editor.current = ready;
+          focusIfAsked();
+        }}
         label={`The JSON event to invoke ${props.name} with`}
         className={`ol-InvokeBox-event ${shownProblem ? 'ol-mod-invalid' : ''}`}
       />
