@@ -23,11 +23,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import nbformat
 import pytest
+from jupyter_client import KernelManager
+from nbclient import NotebookClient
 
 from ol_notebook.api import SERVER_TOKEN_ENV, SERVER_URL_ENV
 
 STARTUP_SECONDS = 60.0
+QUICKSTART = Path(__file__).resolve().parent.parent / "notebooks" / "quickstart.ipynb"
 
 
 @dataclass
@@ -117,6 +121,29 @@ def start_jupyter_server(directory: Path, index_url: str | None, app: str = "jup
                 raise RuntimeError(f"jupyter server did not answer in {STARTUP_SECONDS}s:\n"
                                    f"{log.read_text()[-3000:]}") from None
             time.sleep(0.1)
+
+
+class ServerKernel(KernelManager):
+    """A kernel the Jupyter server started and owns: nbclient attaches to it and leaves it running."""
+
+    @property
+    def has_kernel(self) -> bool:
+        return True
+
+    async def _async_is_alive(self) -> bool:
+        return True
+
+
+def execute_notebook(server: RunningServer, path: Path) -> nbformat.NotebookNode:
+    """Run a notebook top to bottom in a kernel that `server` started (so its magics use the server's
+    REST API, as in JupyterLab); the notebook with its outputs."""
+    kernel = server.request("POST", "api/kernels", {})
+    runtime_dir = server.root_dir.parent / "runtime"
+    manager = ServerKernel(connection_file=str(runtime_dir / f"kernel-{kernel['id']}.json"))
+    manager.load_connection_file()
+    notebook = nbformat.read(path, as_version=4)
+    NotebookClient(notebook, km=manager, timeout=180).execute()
+    return notebook
 
 
 def write_lab_settings(config_dir: Path, settings: Mapping[str, Mapping[str, Any]]) -> None:
