@@ -5,6 +5,7 @@ import * as React from 'react';
 import { formatSeconds, formatTime } from '../format';
 import { IInvocationLog, ILambdaSummary } from '../types';
 import { useModel } from './context';
+import { KeyList } from './KeyList';
 
 export function LambdaList(): JSX.Element {
   const model = useModel();
@@ -89,13 +90,7 @@ function Pins(props: { pins: string[] }): JSX.Element {
       <summary>
         {props.pins.length} pin{props.pins.length === 1 ? '' : 's'}
       </summary>
-      <ul>
-        {props.pins.map(pin => (
-          <li key={pin}>
-            <code>{pin}</code>
-          </li>
-        ))}
-      </ul>
+      <KeyList keys={props.pins} />
     </details>
   );
 }

@@ -10,6 +10,7 @@ import * as React from 'react';
 import { formatBytes } from '../format';
 import { IPackage } from '../types';
 import { useModel } from './context';
+import { KeyList } from './KeyList';
 
 type Column = 'name' | 'version' | 'size' | 'import_names' | 'index' | 'used_by';
 
@@ -66,13 +67,7 @@ export function PackagesTable(): JSX.Element {
           <p>
             No lambda version and no pull root keeps these; deleting frees {formatBytes(dry.freed_bytes)}:
           </p>
-          <ul>
-            {dry.removed.map(key => (
-              <li key={key}>
-                <code>{key}</code>
-              </li>
-            ))}
-          </ul>
+          <KeyList keys={dry.removed} />
         </div>
       ),
       buttons: [Dialog.cancelButton(), Dialog.warnButton({ label: 'Delete' })]
