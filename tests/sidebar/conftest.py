@@ -12,15 +12,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from tests.jupyter_fixtures import RunningServer, start_jupyter_server
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
-# Waits end when their condition holds; this only bounds a wait that never ends (a deploy pulls packages).
+# Waits end when their condition holds; this only bounds a wait that never ends (a deploy pulls packages),
+# for actions and for assertions alike.
 TIMEOUT_MS = 90_000
+expect.set_options(timeout=TIMEOUT_MS)
 # Where the sidebar's own code is served from: a page error whose stack names it is ours.
 OUR_SCRIPTS = "/labextensions/ol-notebook/"
 
