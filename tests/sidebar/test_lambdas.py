@@ -13,6 +13,7 @@ from tests.sidebar.ui import (
     deploy,
     invoke,
     lambda_row,
+    live_panel,
     notebook,
     open_lab,
     open_lambda,
@@ -137,3 +138,28 @@ def test_rollback_then_remove(page: Page, lab: RunningServer):
     with pytest.raises(urllib.error.HTTPError) as removed:
         lab.request("GET", "ol/lambdas/versioned")
     assert removed.value.code == 404
+
+
+def test_nothing_is_fetched_while_the_panel_is_hidden(page: Page, lab: RunningServer):
+    open_lab(page, lab)
+    panel = open_panel(page)
+    tab_button = page.locator('.jp-SideBar [data-id="ol-notebook-sidebar"]')
+    tab_button.click()  # collapses the left area
+    expect(panel).to_be_hidden()
+    expect(panel.locator(".ol-stream")).to_have_attribute("data-state", "off")
+    asked: list[str] = []
+    page.on("request", lambda request: asked.append(request.url) if "/ol/" in request.url else None)
+
+    watcher = page.context.browser.new_context().new_page()  # a panel that is open, for comparison
+    try:
+        open_lab(watcher, lab)
+        watching = open_panel(watcher)
+        deploy(lab, "while_hidden", "def f(event):\n    return event\n")
+        expect(lambda_row(watching, "while_hidden")).to_be_visible()  # the open panel heard of it and asked
+    finally:
+        watcher.context.close()
+    assert asked == []  # the hidden one did neither
+
+    tab_button.click()  # shown again: everything is asked for once, the new lambda with it
+    expect(lambda_row(live_panel(page), "while_hidden")).to_be_visible()
+    assert any(url.split("?")[0].endswith("/ol/lambdas") for url in asked)
