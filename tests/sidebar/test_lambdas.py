@@ -39,12 +39,22 @@ def f(event):
 '''
 
 
-def test_the_panel_opens_from_the_left_bar(page: Page, lab: RunningServer):
+def test_the_panel_opens_from_the_left_bar_and_from_the_palette(page: Page, lab: RunningServer):
     open_lab(page, lab)
     panel = open_panel(page)
     expect(panel.get_by_role("tab", name="Lambdas")).to_have_attribute("aria-selected", "true")
     expect(panel.get_by_role("tab", name="Packages")).to_be_visible()
     expect(panel.get_by_role("tab", name="Activity")).to_be_visible()
+
+    page.locator('.jp-SideBar [data-id="ol-notebook-sidebar"]').click()  # closed again
+    expect(panel).to_be_hidden()
+    page.keyboard.press("Control+Shift+C")
+    page.locator(".lm-CommandPalette-input").fill("lambda")
+    commands = page.locator(".lm-CommandPalette-item .lm-CommandPalette-itemLabel")
+    for label in ("Lambdas Panel", "Invoke a Lambda…", "Refresh Lambdas and Packages"):
+        expect(commands.get_by_text(label, exact=True)).to_be_visible()
+    commands.get_by_text("Lambdas Panel", exact=True).click()
+    expect(live_panel(page)).to_be_visible()
 
 
 def test_a_lambda_deployed_from_a_notebook_cell_appears_live_and_runs_from_the_invoke_box(page: Page,
