@@ -69,7 +69,8 @@ export class EventStream {
         }
         this._problem = error instanceof Error ? error.message : String(error);
         if (error instanceof OLRequestError && (error.noExtension || error.refused)) {
-          this._setState('failed'); // retrying would be refused the same way
+          this._abort = null; // retrying would be refused the same way; a later start() may try again
+          this._setState('failed');
           return;
         }
       }

@@ -267,10 +267,14 @@ export class SidebarModel {
   }
 
   private _onStreamState(state: StreamState): void {
-    if (state === 'live' && this._streamWasDown) {
-      this._schedule('all'); // events may have been missed while it was down
+    if (state === 'retrying') {
+      this._reconnecting = true;
+    } else if (state === 'off') {
+      this._reconnecting = false; // hidden: showing the panel refreshes it anyway
+    } else if (state === 'live' && this._reconnecting) {
+      this._reconnecting = false;
+      this._schedule('all'); // events may have been missed while the stream was down
     }
-    this._streamWasDown = state !== 'live';
     this._emit();
   }
 
@@ -330,7 +334,7 @@ export class SidebarModel {
   private _logs: IInvocationLog[] = [];
   private _tab: Tab = 'lambdas';
   private _problem = '';
-  private _streamWasDown = false;
+  private _reconnecting = false;
   private _invokeFocus: string | null = null;
   private _due = new Set<'all' | 'lambdas' | 'packages' | 'detail'>();
   private _timer = 0;

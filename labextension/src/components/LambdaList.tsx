@@ -17,12 +17,18 @@ export function LambdaList(): JSX.Element {
       </p>
     );
   }
+  const count = model.lambdas.length;
   return (
-    <ul className="ol-LambdaList" aria-label="Lambdas">
-      {model.lambdas.map(item => (
-        <LambdaRow key={item.name} item={item} onSelect={() => model.select(item.name)} />
-      ))}
-    </ul>
+    <>
+      <div className="ol-LambdaList-total">
+        {count} lambda{count === 1 ? '' : 's'}
+      </div>
+      <ul className="ol-LambdaList" aria-label="Lambdas">
+        {model.lambdas.map(item => (
+          <LambdaRow key={item.name} item={item} onSelect={() => model.select(item.name)} />
+        ))}
+      </ul>
+    </>
   );
 }
 

@@ -62,7 +62,6 @@ export function Sidebar(): JSX.Element {
                 onClick={() => (model.tab = tab)}
               >
                 {label}
-                <Count tab={tab} />
               </button>
             ))}
           </div>
@@ -81,11 +80,4 @@ export function Sidebar(): JSX.Element {
       )}
     </div>
   );
-}
-
-function Count(props: { tab: Tab }): JSX.Element | null {
-  const model = useModel();
-  const count =
-    props.tab === 'lambdas' ? model.lambdas.length : props.tab === 'packages' ? model.packages?.packages.length : undefined;
-  return count === undefined ? null : <span className="ol-count">{count}</span>;
 }
