@@ -18,7 +18,7 @@ system-deps:
 # The sidebar: TypeScript in labextension/, built into ol_notebook/labextension (needs node and npm).
 LABEXTENSION := ol_notebook/labextension/static/style.js
 LABEXTENSION_SOURCES := $(wildcard labextension/package.json labextension/yarn.lock labextension/tsconfig.json \
-	labextension/src/*.ts labextension/src/*/*.tsx labextension/src/*.tsx labextension/style/* labextension/schema/*)
+	labextension/src/*.ts labextension/src/*.tsx labextension/src/*/*.ts labextension/src/*/*.tsx labextension/style/* labextension/schema/*)
 LABEXTENSIONS_DIR := $(VENV)/share/jupyter/labextensions
 
 setup: $(VENV)/.installed $(LABEXTENSION)
