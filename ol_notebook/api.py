@@ -172,6 +172,12 @@ def entry_to_json(entry: Entry) -> dict[str, Any]:
     return {"key": entry.key, **asdict(entry.metadata)}
 
 
+def packages_to_json(entries: list[Entry], users: dict[str, list[str]]) -> dict[str, Any]:
+    """The store's entries, each with the lambdas that use it, and their total size."""
+    return {"packages": [{**entry_to_json(entry), "used_by": users.get(entry.key, [])} for entry in entries],
+            "total_size": sum(entry.metadata.size for entry in entries)}
+
+
 def compiled_to_json(closure: Closure) -> dict[str, Any]:
     return {"closure": asdict(closure), "requirements_txt": closure.to_requirements_txt()}
 

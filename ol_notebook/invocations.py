@@ -94,6 +94,17 @@ class InvocationLogs:
                 records.append(InvocationLog.from_json(line))
         return records
 
+    def last(self, name: str) -> InvocationLog | None:
+        """The newest record, or None: read from the end of the file, at most one record's bytes."""
+        for path in (self._path(name), self._rotated(name)):
+            with contextlib.suppress(FileNotFoundError), path.open("rb") as log:
+                size = log.seek(0, os.SEEK_END)
+                log.seek(max(0, size - RECORD_BYTES - 1))
+                for line in reversed(log.read().decode("utf-8", "replace").splitlines()):
+                    with contextlib.suppress(ValueError, TypeError, AttributeError):
+                        return InvocationLog.from_json(line)
+        return None
+
     def forget(self, name: str) -> None:
         """Close the lambda's file (it is being rotated or removed)."""
         out = self._open.pop(name, None)

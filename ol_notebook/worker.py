@@ -13,6 +13,7 @@ import logging
 import os
 import time
 from collections.abc import Sequence
+from dataclasses import asdict
 from typing import Any
 
 from ol_notebook import __version__
@@ -166,6 +167,15 @@ class Worker:
     def package_entries(self) -> list[Entry]:
         return self.packages.packages()
 
+    def package_users(self) -> dict[str, list[str]]:
+        """Which lambdas' current versions pin each package (NAME==VERSION -> lambda names, sorted)."""
+        users: dict[str, list[str]] = {}
+        for name in self.registry.names():
+            if version := self.registry.current(name):
+                for pin in version.closure.pins:
+                    users.setdefault(pin.key, []).append(name)
+        return {key: sorted(names) for key, names in users.items()}
+
     async def verify(self) -> list[Corruption]:
         return await asyncio.to_thread(self.packages.verify)
 
@@ -250,6 +260,7 @@ class Worker:
             "instances": state["instances"],
             "serving": state["version"],
             "last_latency": state["last_latency"],
+            "last_invocation": asdict(last) if (last := self._invocations.last(version.name)) else None,
         }
 
     def _keep_packages(self, name: str) -> None:

@@ -3,27 +3,10 @@ kernel that the server started (so its magics use the server's REST API), on the
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import nbformat
 import pytest
-from jupyter_client import KernelManager
-from nbclient import NotebookClient
 
-from tests.jupyter_fixtures import RunningServer, start_jupyter_server
-
-QUICKSTART = Path(__file__).resolve().parent.parent / "notebooks" / "quickstart.ipynb"
-
-
-class ServerKernel(KernelManager):
-    """A kernel the Jupyter server started and owns: nbclient attaches to it and leaves it running."""
-
-    @property
-    def has_kernel(self) -> bool:
-        return True
-
-    async def _async_is_alive(self) -> bool:
-        return True
+from tests.jupyter_fixtures import QUICKSTART, RunningServer, execute_notebook, start_jupyter_server
 
 
 @pytest.fixture(scope="module")
@@ -34,14 +17,8 @@ def lab(tmp_path_factory, local_index) -> RunningServer:
 
 
 @pytest.fixture(scope="module")
-def executed(lab: RunningServer, tmp_path_factory) -> nbformat.NotebookNode:
-    kernel = lab.request("POST", "api/kernels", {})
-    runtime_dir = lab.root_dir.parent / "runtime"
-    manager = ServerKernel(connection_file=str(runtime_dir / f"kernel-{kernel['id']}.json"))
-    manager.load_connection_file()
-    notebook = nbformat.read(QUICKSTART, as_version=4)
-    NotebookClient(notebook, km=manager, timeout=180).execute()
-    return notebook
+def executed(lab: RunningServer) -> nbformat.NotebookNode:
+    return execute_notebook(lab, QUICKSTART)
 
 
 def outputs(notebook: nbformat.NotebookNode, source_start: str) -> list:
@@ -81,3 +58,4 @@ def test_the_kernel_used_the_servers_engine(executed, lab):
     assert lambdas == {"hello": ["six==1.17.0"], "legacy": ["six==1.16.0"]}
     assert sorted(path.name for path in lab.registry_dir.iterdir()) == ["hello", "legacy"]
     assert lab.request("GET", "ol/lambdas/hello/logs")["logs"][-1]["ok"] is True
+    assert lab.request("GET", "ol/lambdas/hello")["version"] == 2  # section 7 deployed it again, for a rollback

@@ -22,12 +22,12 @@ from ol_notebook.api import (
     BadRequest,
     compiled_to_json,
     corruptions_to_json,
-    entry_to_json,
     error_to_json,
     event_to_json,
     gc_report_to_json,
     invocation_to_json,
     lambda_settings_from_json,
+    packages_to_json,
     pulled_to_json,
     status_for,
 )
@@ -80,14 +80,26 @@ class OLHandler(APIHandler):
         self.set_status(status)
         self.finish(json.dumps(data))
 
-    async def run_operation(self, what: str, operation: Callable[[EventSink], Awaitable[Any]]) -> None:
-        """Run a long operation; stream its progress as NDJSON if the client asked for it."""
+    async def run_operation(self, what: str, subject: str, operation: Callable[[EventSink], Awaitable[Any]]) -> None:
+        """Run a long operation; stream its progress as NDJSON if the client asked for it.
+
+        When it fails, the event stream also gets a last "failed" event keyed by `subject` (the
+        lambda's name, or "pull"), so its watchers see how the operation ended."""
         operation_id = self.hub.new_operation(what)
+
+        async def reported(on_event: EventSink) -> Any:
+            try:
+                return await operation(on_event)
+            except Exception as error:
+                failed = PullEvent("failed", subject, message=f"{type(error).__name__}: {error}")
+                self.hub.publish(event_to_json(failed, operation_id))
+                raise
+
         if NDJSON not in self.request.headers.get("Accept", ""):
-            self.reply(await operation(self.hub.sink(operation_id)))
+            self.reply(await reported(self.hub.sink(operation_id)))
             return
         events: asyncio.Queue[PullEvent | None] = asyncio.Queue()
-        task = asyncio.ensure_future(operation(self.hub.sink(operation_id, also=events.put_nowait)))
+        task = asyncio.ensure_future(reported(self.hub.sink(operation_id, also=events.put_nowait)))
         # Events reach the loop before the operation's own completion does, so this comes last.
         task.add_done_callback(lambda _: events.put_nowait(None))
         self.set_header("Content-Type", NDJSON)
@@ -165,7 +177,7 @@ class LambdaHandler(OLHandler):
             await self.worker.deploy(name, code, requirements, settings, on_event)
             return self.worker.describe(name)
 
-        await self.run_operation(f"deploy-{name}", deploy)
+        await self.run_operation(f"deploy-{name}", name, deploy)
 
     @web.authenticated
     @authorized
@@ -243,7 +255,7 @@ class PullHandler(OLHandler):
             report = await self.worker.pull(pinned, on_event, root)
             return pulled_to_json(pinned, report)
 
-        await self.run_operation("pull", pull)
+        await self.run_operation("pull", "pull", pull)
 
 
 def _closure_from_json(data: dict[str, Any]) -> Closure:
@@ -257,7 +269,7 @@ class PackagesHandler(OLHandler):
     @web.authenticated
     @authorized
     def get(self) -> None:
-        self.reply({"packages": [entry_to_json(entry) for entry in self.worker.package_entries()]})
+        self.reply(packages_to_json(self.worker.package_entries(), self.worker.package_users()))
 
 
 class VerifyHandler(OLHandler):

@@ -50,6 +50,10 @@ def test_scratch_of_a_server_killed_with_sigkill_is_swept_at_the_next_start(
     live.mkdir()
     second = start_jupyter_server(tmp_path / "second", local_index.url)
     try:
+        # The API answers before the extension's start hook (which sweeps) has finished: wait for it.
+        deadline = time.monotonic() + 30
+        while sorted(scratch.iterdir()) != [live] and time.monotonic() < deadline:
+            time.sleep(0.05)
         assert sorted(scratch.iterdir()) == [live]
     finally:
         second.stop()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
@@ -56,6 +57,25 @@ class API:
         """Several `call`s at once, each a (method, path, data) triple; results in order."""
         return self.loop.run_until_complete(asyncio.gather(*(self._call(*call) for call in calls)))
 
+    def events_during(self, request: Callable[[], Awaitable[Any]],
+                      until: Callable[[Any, list[dict]], bool]) -> tuple[Any, list[dict]]:
+        """Subscribe to `ol/events`, then await `request()` and collect the events the stream sends
+        until `until(what the request returned, the events)` holds: (what it returned, the events)."""
+
+        async def scenario() -> tuple[Any, list[dict]]:
+            chunks: list[bytes] = []
+            stream = asyncio.ensure_future(self._fetch("GET", "ol/events", streaming_callback=chunks.append,
+                                                       request_timeout=60))
+            while not chunks:  # subscribed: the stream has sent its first comment
+                await asyncio.sleep(0.01)
+            result = await request()
+            while not until(result, events := _server_sent(b"".join(chunks))):
+                await asyncio.sleep(0.01)
+            stream.cancel()
+            return result, events
+
+        return self.loop.run_until_complete(scenario())
+
     async def _call(self, method: str, path: str, data: Any = None, **kwargs: Any) -> tuple[int, Any]:
         body = None if data is None else json.dumps(data)
         response = await self._fetch(method, "ol/" + path, body, **kwargs)
@@ -72,6 +92,10 @@ class API:
         kwargs.setdefault("request_timeout", 120)
         return await self.client.fetch(self.root + path, method=method, body=body, headers=headers,
                                        raise_error=False, allow_nonstandard_methods=True, **kwargs)
+
+
+def _server_sent(stream: bytes) -> list[dict]:
+    return [json.loads(part[len("data: "):]) for part in stream.decode().split("\n\n") if part.startswith("data: ")]
 
 
 @pytest.fixture

@@ -45,6 +45,8 @@ def test_deploy_list_show_run_logs(api):
 
     status, listed = api.call("GET", "lambdas")
     assert status == 200 and [(item["name"], item["version"]) for item in listed["lambdas"]] == [("show", 1)]
+    last = listed["lambdas"][0]["last_invocation"]
+    assert last["ok"] is True and last["stdout"] == "got None\n" and last["version"] == 1
     status, shown = api.call("GET", "lambdas/show")
     assert shown["code"] == SHOW_ALPHA and shown["history"][0]["pins"] == ["alpha==1.1"]
     status, logs = api.call("GET", "lambdas/show/logs?limit=2")
@@ -70,11 +72,14 @@ def test_two_versions_of_one_package_side_by_side_then_rollback_and_remove(api):
 
 def test_run_errors_have_distinct_statuses(api):
     deploy(api, "raises", RAISES)
+    assert api.call("GET", "lambdas/raises")[1]["last_invocation"] is None  # never invoked
     status, error = api.call("POST", "run/raises", {"k": 1})
     details = error["error"]["details"]
     assert status == 500 and error["error"]["type"] == "LambdaError"
     assert details["type"] == "ValueError" and details["message"] == "bad event {'k': 1}"
     assert "in helper" in details["traceback"] and "line 2" in details["traceback"]
+    last = api.call("GET", "lambdas/raises")[1]["last_invocation"]
+    assert last["ok"] is False and last["error"].startswith("LambdaError: ")
 
     bad_json = api.raw("POST", "ol/run/raises", b'{"k": ')
     assert bad_json.code == 400 and json.loads(bad_json.body)["error"]["type"] == "InvalidEvent"
