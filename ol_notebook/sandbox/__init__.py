@@ -4,11 +4,10 @@
     result = sandbox.run(SandboxSpec([PYTHON, "-c", "print(1)"], limits=Limits(timeout=10)))
 
 Layout: spec (what to run), view (what it sees), interpreter (what of Python it sees), locate
-(which bwrap), confine and cgroups
-(memory and process bounds), disk (private /tmp, disk use), launch (start and kill a process
-tree), network (its own network: egress through slirp, with netns, netlink and tunnel for
-sockets inside, routes and loopback ports), process (watch one sandbox), verdict (which
-limit ended it), capture (run's pipes), errors, sandbox (the facade).
+(which bwrap), confine and cgroups (memory and process bounds), disk (disk use outside the sized
+tmpfs, our temp directories), launch (start and kill a process tree), net/ (its own network:
+egress through slirp4netns, prohibit routes, the loopback-index tunnel), process (watch one
+sandbox), verdict (which limit ended it), capture (run's pipes), errors, sandbox (the facade).
 """
 
 from ol_notebook.sandbox.errors import (

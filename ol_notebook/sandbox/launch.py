@@ -27,7 +27,7 @@ from ol_notebook.sandbox.confine import Confinement
 from ol_notebook.sandbox.disk import Scratch
 from ol_notebook.sandbox.errors import SandboxError
 from ol_notebook.sandbox.locate import Bubblewrap
-from ol_notebook.sandbox.network import SandboxNetwork
+from ol_notebook.sandbox.net.network import SandboxNetwork
 from ol_notebook.sandbox.spec import SandboxSpec
 from ol_notebook.sandbox.view import DEFAULT_ENV, bwrap_args
 

@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from ol_notebook.sandbox.interpreter import hidden_site_dirs, interpreter_paths
-from ol_notebook.sandbox.network import resolver_args
+from ol_notebook.sandbox.net.network import resolver_args
 from ol_notebook.sandbox.orphans import HOSTNAME
 from ol_notebook.sandbox.spec import Bind, Network, SandboxSpec
 

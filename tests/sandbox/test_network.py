@@ -17,9 +17,10 @@ from pathlib import Path
 
 import pytest
 
-from ol_notebook.sandbox import Sandbox, SandboxError, SandboxSpec, network
+from ol_notebook.sandbox import Sandbox, SandboxError, SandboxSpec
+from ol_notebook.sandbox.net import network
+from ol_notebook.sandbox.net.slirp import SLIRP4NETNS_ENV
 from ol_notebook.sandbox.procfs import descendants
-from ol_notebook.sandbox.slirp import SLIRP4NETNS_ENV
 from tests.processes import running
 from tests.sandbox.helpers import py
 

@@ -31,11 +31,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ol_notebook.sandbox.errors import SandboxError
-from ol_notebook.sandbox.netlink import Address, add_prohibit_routes, host_ipv4_addresses, wait_for_address
-from ol_notebook.sandbox.netns import open_inside
-from ol_notebook.sandbox.slirp import READY_TIMEOUT, Slirp, find_slirp4netns
+from ol_notebook.sandbox.net.netlink import Address, add_prohibit_routes, host_ipv4_addresses, wait_for_address
+from ol_notebook.sandbox.net.netns import open_inside
+from ol_notebook.sandbox.net.slirp import READY_TIMEOUT, Slirp, find_slirp4netns
+from ol_notebook.sandbox.net.tunnel import Tunnel
 from ol_notebook.sandbox.spec import SandboxSpec
-from ol_notebook.sandbox.tunnel import Tunnel
 
 NS_GET_USERNS = 0xB701  # _IO(0xb7, 0x1) from linux/nsfs.h
 SLIRP_RESOLV_CONF = Path(__file__).with_name("slirp-resolv.conf")  # slirp's DNS forwarder, 10.0.2.3
