@@ -5,11 +5,33 @@ never become markup there (an onerror handler could call the REST API, or read t
 
 from __future__ import annotations
 
-from playwright.sync_api import Page, expect
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
 
 from tests.jupyter_fixtures import RunningServer
-from tests.sidebar.conftest import browser, lab, page  # noqa: F401  (the browser tests' fixtures)
+from tests.sidebar.conftest import (
+    chromium,
+    jupyter_lab,
+    page,  # noqa: F401  (a fresh context of this module's browser)
+)
 from tests.sidebar.ui import deploy, invoke, lambda_row, open_lab, open_lambda, open_panel
+
+
+# Module-scoped, not the sidebar package's: Playwright's loop must not outlive these tests
+# (asyncio.run in the rest of the suite would fail while it runs).
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with chromium() as launched:
+        yield launched
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory: pytest.TempPathFactory, local_index) -> Iterator[RunningServer]:
+    with jupyter_lab(tmp_path_factory.mktemp("security-lab"), local_index.url) as server:
+        yield server
+
 
 PAYLOAD = '<img src=x onerror="window.__ol_pwned = (window.__ol_pwned || 0) + 1">'
 HOSTILE = f'''

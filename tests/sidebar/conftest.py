@@ -9,6 +9,7 @@ and uses lambda names of its own.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -27,8 +28,10 @@ expect.set_options(timeout=TIMEOUT_MS)
 OUR_SCRIPTS = "/labextensions/ol-notebook/"
 
 
-@pytest.fixture(scope="package")
-def browser() -> Iterator[Browser]:
+@contextmanager
+def chromium() -> Iterator[Browser]:
+    """Debian's chromium under Playwright, for as long as the block runs. While it runs, this
+    thread has Playwright's event loop: keep it to the tests that need it."""
     if not CHROMIUM.exists():
         pytest.fail(f"{CHROMIUM} is missing: the browser tests need Debian's chromium (make system-deps)")
     with sync_playwright() as playwright:
@@ -37,11 +40,25 @@ def browser() -> Iterator[Browser]:
         browser.close()
 
 
+@contextmanager
+def jupyter_lab(directory: Path, index_url: str) -> Iterator[RunningServer]:
+    server = start_jupyter_server(directory, index_url, app="jupyterlab")
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="package")
+def browser() -> Iterator[Browser]:
+    with chromium() as launched:
+        yield launched
+
+
 @pytest.fixture(scope="package")
 def lab(tmp_path_factory: pytest.TempPathFactory, local_index) -> Iterator[RunningServer]:
-    server = start_jupyter_server(tmp_path_factory.mktemp("sidebar-lab"), local_index.url, app="jupyterlab")
-    yield server
-    server.stop()
+    with jupyter_lab(tmp_path_factory.mktemp("sidebar-lab"), local_index.url) as server:
+        yield server
 
 
 @pytest.fixture
