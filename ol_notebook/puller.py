@@ -35,12 +35,12 @@ from packaging.utils import canonicalize_name
 
 from ol_notebook.build_output import OUT_DIR, BuildOutputError, extract_wheel, streaming_build_command
 from ol_notebook.errors import OLError
-from ol_notebook.index import IndexConfig, Runtime, download, uv_binary, uv_environment
+from ol_notebook.index import IndexConfig, Runtime, download, uv_binary
 from ol_notebook.index.download import copy_into_cache
 from ol_notebook.index.origins import artifact_url_problem
-from ol_notebook.index.uv import UV_COMMON_FLAGS
+from ol_notebook.index.uv import UV_COMMON_FLAGS, uv_sandbox_spec
 from ol_notebook.resolve import Artifact, Closure, Pin, check_closure
-from ol_notebook.sandbox import Bind, Limits, Sandbox, SandboxError, SandboxSpec
+from ol_notebook.sandbox import Bind, Limits, Sandbox, SandboxError
 from ol_notebook.sandbox.disk import remove_tree
 from ol_notebook.store import Entry, EntryMetadata, Store
 
@@ -250,16 +250,7 @@ class Puller:
 
     def _run(self, pin: Pin, doing: str, argv: list[str], binds: list[Bind], network: bool,
              stdout: IO[bytes] | None = None) -> None:
-        spec = SandboxSpec(
-            argv=argv,
-            binds=[*binds, Bind(Path(uv_binary())), *(Bind(path) for path in self.index.local_paths())],
-            # network: whether it fetches from the index; then just what the index needs (IndexAccess).
-            network=network and self.index.sandbox_access().egress,
-            loopback_ports=self.index.sandbox_access().loopback_ports if network else (),
-            env=uv_environment(Path("/tmp")),
-            cwd="/tmp",
-            limits=self.limits,
-        )
+        spec = uv_sandbox_spec(argv, self.index, binds, fetches=network, cwd="/tmp", limits=self.limits)
         try:
             result = self.sandbox.run(spec, stdout=stdout)
         except SandboxError as error:

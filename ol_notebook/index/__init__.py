@@ -6,7 +6,7 @@ Nothing here knows about the store; higher layers pass paths in.
 from ol_notebook.index.config import IndexConfig, IndexConfigError
 from ol_notebook.index.download import DownloadError, download
 from ol_notebook.index.runtime import Runtime
-from ol_notebook.index.uv import uv_binary, uv_environment
+from ol_notebook.index.uv import uv_binary, uv_environment, uv_sandbox_spec
 
 __all__ = [
     "DownloadError",
@@ -16,4 +16,5 @@ __all__ = [
     "download",
     "uv_binary",
     "uv_environment",
+    "uv_sandbox_spec",
 ]

@@ -91,7 +91,7 @@ class IndexConfig:
             return IndexAccess()
         proxies = _loopback_proxy_ports()
         if self.kind == "url" and _on_loopback(parsed.hostname or ""):
-            port = parsed.port or _DEFAULT_PORTS[parsed.scheme]
+            port = parsed.port or DEFAULT_PORTS[parsed.scheme]
             return IndexAccess(loopback_ports=(port, *(proxy for proxy in proxies if proxy != port)))
         return IndexAccess(egress=True, loopback_ports=proxies)
 
@@ -133,7 +133,7 @@ class IndexConfig:
         return ["--default-index", self.location]
 
 
-_DEFAULT_PORTS = {"http": 80, "https": 443}
+DEFAULT_PORTS = {"http": 80, "https": 443}  # of the URL schemes an index may have
 _PROXY_VARIABLES = ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY")
 
 
@@ -160,7 +160,7 @@ def _loopback_proxy_ports() -> tuple[int, ...]:
         parsed = urlparse(os.environ.get(variable, ""))
         with contextlib.suppress(ValueError):  # a malformed proxy is uv's to report
             if parsed.hostname and _on_loopback(parsed.hostname):
-                ports[parsed.port or _DEFAULT_PORTS.get(parsed.scheme, 80)] = None
+                ports[parsed.port or DEFAULT_PORTS.get(parsed.scheme, 80)] = None
     return tuple(ports)
 
 

@@ -17,11 +17,10 @@ from __future__ import annotations
 import os
 from urllib.parse import unquote, urlsplit
 
-from ol_notebook.index.config import IndexConfig
+from ol_notebook.index.config import DEFAULT_PORTS, IndexConfig
 
 PYPI_ORIGINS = (("https", "pypi.org", 443), ("https", "files.pythonhosted.org", 443))
 _FILE_HOSTS = {"pypi.org": "files.pythonhosted.org", "test.pypi.org": "test-files.pythonhosted.org"}
-_DEFAULT_PORTS = {"http": 80, "https": 443}
 
 Origin = tuple[str, str, int]
 
@@ -57,9 +56,9 @@ def _origin(url: str) -> Origin | None:
         port = parsed.port
     except ValueError:
         return None
-    if parsed.scheme not in _DEFAULT_PORTS or not parsed.hostname:
+    if parsed.scheme not in DEFAULT_PORTS or not parsed.hostname:
         return None
-    return parsed.scheme, parsed.hostname.lower(), port or _DEFAULT_PORTS[parsed.scheme]
+    return parsed.scheme, parsed.hostname.lower(), port or DEFAULT_PORTS[parsed.scheme]
 
 
 def _outside(url: str, root: str, index: IndexConfig) -> str | None:

@@ -12,6 +12,9 @@ from pathlib import Path
 
 import uv
 
+from ol_notebook.index.config import IndexConfig
+from ol_notebook.sandbox import Bind, Limits, SandboxSpec
+
 # Flags every uv call gets: ignore config files, trust the system CA store (TLS-intercepting
 # proxies and private mirrors are signed there), keep output machine-readable.
 UV_COMMON_FLAGS = ("--no-config", "--system-certs", "--color", "never", "--no-progress")
@@ -33,3 +36,20 @@ def uv_environment(home: Path) -> dict[str, str]:
     env["UV_NO_CONFIG"] = "1"
     env["PYTHONDONTWRITEBYTECODE"] = "1"
     return env
+
+
+def uv_sandbox_spec(argv: list[str], index: IndexConfig, binds: list[Bind], *, fetches: bool, cwd: str,
+                    limits: Limits) -> SandboxSpec:
+    """The sandbox of one uv run: uv itself and the index's local directories visible, the
+    scrubbed environment, and, when it `fetches` from the index, just the network the index
+    needs (IndexConfig.sandbox_access); otherwise none."""
+    access = index.sandbox_access()
+    return SandboxSpec(
+        argv=argv,
+        binds=[*binds, Bind(Path(uv_binary())), *(Bind(path) for path in index.local_paths())],
+        network=fetches and access.egress,
+        loopback_ports=access.loopback_ports if fetches else (),
+        env=uv_environment(Path("/tmp")),
+        cwd=cwd,
+        limits=limits,
+    )

@@ -29,10 +29,10 @@ from pathlib import Path
 from packaging.requirements import Requirement
 
 from ol_notebook.errors import OLError
-from ol_notebook.index import IndexConfig, Runtime, uv_binary, uv_environment
-from ol_notebook.index.uv import UV_COMMON_FLAGS
+from ol_notebook.index import IndexConfig, Runtime, uv_binary
+from ol_notebook.index.uv import UV_COMMON_FLAGS, uv_sandbox_spec
 from ol_notebook.resolve.model import Artifact, Closure, Pin
-from ol_notebook.sandbox import Bind, Limits, Sandbox, SandboxSpec
+from ol_notebook.sandbox import Bind, Limits, Sandbox
 
 RESOLVE_DIR = "/tmp"  # uv's working directory inside the sandbox (a tmpfs)
 
@@ -80,19 +80,9 @@ def compile_requirements(
     ]
     # The requirements go in on stdin and the lock comes out on stdout: no host work directory.
     with tempfile.TemporaryFile(prefix="ol-compile-") as lock_file:
-        result = sandbox.run(SandboxSpec(
-            argv=argv,
-            binds=[
-                Bind(uv_cache, writable=True, count_disk=False),
-                Bind(Path(uv_binary())),
-                *(Bind(path) for path in index.local_paths()),
-            ],
-            network=index.sandbox_access().egress,
-            loopback_ports=index.sandbox_access().loopback_ports,
-            env=uv_environment(Path("/tmp")),
-            cwd=RESOLVE_DIR,
-            limits=limits,
-        ), stdin=("\n".join(texts) + "\n").encode(), stdout=lock_file)
+        spec = uv_sandbox_spec(argv, index, [Bind(uv_cache, writable=True, count_disk=False)], fetches=True,
+                               cwd=RESOLVE_DIR, limits=limits)
+        result = sandbox.run(spec, stdin=("\n".join(texts) + "\n").encode(), stdout=lock_file)
         if result.returncode != 0:
             raise _classify(result.stderr.decode(errors="replace"), index)
         lock_file.seek(0)

@@ -19,6 +19,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from ol_notebook.sandbox.procfs import alive
+
 PREFIX = "ol-sandbox-"
 CONTROLLERS = ("memory", "pids")
 # The file each controller must offer in a fresh child cgroup, per cgroup version.
@@ -191,18 +193,8 @@ def _remove_stale(parent: Path) -> None:
     with contextlib.suppress(OSError):
         for entry in parent.iterdir():
             owner = entry.name.removeprefix(PREFIX).split("-")[0]
-            if entry.name.startswith(PREFIX) and owner.isdigit() and not _alive(int(owner)):
+            if entry.name.startswith(PREFIX) and owner.isdigit() and not alive(int(owner)):
                 _destroy(entry)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _counter(path: Path, key: str) -> int:

@@ -21,6 +21,8 @@ import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
+from ol_notebook.sandbox.procfs import alive
+
 SANDBOX_PREFIX = "ol-sandbox-"
 OWNED = re.compile(r"ol-[a-z]+-(\d+)-")  # what owned_tempdir names: ol-WORD-PID-...
 
@@ -50,7 +52,7 @@ def sweep_tempdirs() -> list[Path]:
     swept = []
     for entry in _entries(tempfile.gettempdir()):
         match = OWNED.match(entry.name)
-        if match and entry.is_dir(follow_symlinks=False) and not _alive(int(match.group(1))):
+        if match and entry.is_dir(follow_symlinks=False) and not alive(int(match.group(1))):
             remove_tree(Path(entry.path))
             swept.append(Path(entry.path))
     return swept
@@ -65,16 +67,6 @@ def remove_tree(root: Path) -> None:
             os.chmod(path, stat.S_IRWXU)
         pending.extend(entry.path for entry in _entries(path) if entry.is_dir(follow_symlinks=False))
     shutil.rmtree(root, ignore_errors=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # another user's: alive
-        return True
-    return True
 
 
 class DiskMeter:

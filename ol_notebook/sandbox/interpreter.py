@@ -19,22 +19,18 @@ import sysconfig
 # The running interpreter's real binary: what a sandbox runs (a venv's bin/python is not shown).
 PYTHON = os.path.realpath(sys.executable) if sys.executable else ""
 
-# Directories whose whole content the system view shows already (see view.SYSTEM_DIRS).
-_SYSTEM_TOPS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
-
-
 @functools.cache
-def interpreter_paths() -> tuple[str, ...]:
+def interpreter_paths(shown: tuple[str, ...]) -> tuple[str, ...]:
     """Host paths to bind read-only: the real binary, libpythonX.Y.so, the standard library
-    (with lib-dynload), minus what the system view shows already."""
+    (with lib-dynload), minus what the system view (the directories `shown`) has already."""
     stdlib = sysconfig.get_path("stdlib", vars=_base_vars())
     wanted = [PYTHON, stdlib, _shared_library()]
     return tuple(path for path in dict.fromkeys(filter(None, wanted))
-                 if os.path.exists(path) and not _under(path, _SYSTEM_TOPS))
+                 if os.path.exists(path) and not _under(path, shown))
 
 
 @functools.cache
-def hidden_site_dirs() -> tuple[str, ...]:
+def hidden_site_dirs(shown: tuple[str, ...]) -> tuple[str, ...]:
     """Every site-packages of the base installation that the view would otherwise show:
     inside the bound standard library (pyenv, python.org builds) or under /usr (Debian)."""
     candidates = {
@@ -42,9 +38,9 @@ def hidden_site_dirs() -> tuple[str, ...]:
         sysconfig.get_path("purelib", vars=_base_vars()),
         sysconfig.get_path("platlib", vars=_base_vars()),
     }
-    shown = (*interpreter_paths(), *_SYSTEM_TOPS)
+    visible = (*interpreter_paths(shown), *shown)
     return tuple(sorted(path for path in candidates
-                        if os.path.isdir(path) and not os.path.islink(path) and _under(path, shown)))
+                        if os.path.isdir(path) and not os.path.islink(path) and _under(path, visible)))
 
 
 def _base_vars() -> dict[str, str]:

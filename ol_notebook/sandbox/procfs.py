@@ -26,3 +26,14 @@ def descendants(pid: int, parents: dict[int, int] | None = None) -> list[int]:
         found.extend(children)
         todo.extend(children)
     return found
+
+
+def alive(pid: int) -> bool:
+    """Whether a process with this pid exists (another user's counts: we may not signal it)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -56,7 +56,7 @@ def bwrap_args(spec: SandboxSpec) -> list[str]:
         "--dev", "/dev",
         *scratch_args(spec.limits.disk),
         *bind_args(visible_binds(spec)),
-        *(hide_args(hidden_site_dirs()) if spec.python else []),
+        *(hide_args(hidden_site_dirs(SYSTEM_DIRS)) if spec.python else []),
         # The root tmpfs and /dev would otherwise be writable, outside the bounded places.
         "--remount-ro", "/dev",
         "--remount-ro", "/",
@@ -85,7 +85,7 @@ def hide_args(directories: Iterable[str]) -> list[str]:
 
 def visible_binds(spec: SandboxSpec) -> list[Bind]:
     """Every bind the sandbox gets beyond the system view: the interpreter's, then the spec's."""
-    return [*(Bind(Path(path)) for path in (interpreter_paths() if spec.python else [])), *spec.binds]
+    return [*(Bind(Path(path)) for path in (interpreter_paths(SYSTEM_DIRS) if spec.python else [])), *spec.binds]
 
 
 def namespace_args(network: Network) -> list[str]:
