@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
+from ol_notebook.runtime.inside.capture import CUT_MARK
+
 TAIL_BYTES = 4096  # of stdout and of stderr kept per record (their end) and of an error message (its start)
 # A kept byte is at most six in JSON (\u00XX); the rest of a record (numbers, the cut marks) is small.
 RECORD_BYTES = 3 * 6 * TAIL_BYTES + 1024
@@ -31,7 +33,7 @@ ROTATE_BYTES = 1 << 20
 LOG_NAME = "logs.jsonl"
 ROTATED_SUFFIX = ".1"
 # How the runtime (and this module) mark output cut at its start.
-_CUT_MARK = re.compile(r"\[\.\.\. (\d+) bytes cut \.\.\.\]\n")
+_CUT_MARK = re.compile(re.escape(CUT_MARK).replace(re.escape("{}"), r"(\d+)"))
 logger = logging.getLogger(__name__)
 
 
@@ -162,4 +164,4 @@ def _tail(text: str) -> tuple[str, int]:
         return text, already
     kept = data[-TAIL_BYTES:].decode("utf-8", "ignore")
     cut = already + len(data) - len(kept.encode("utf-8", "replace"))
-    return f"[... {cut} bytes cut ...]\n{kept}", cut
+    return CUT_MARK.format(cut) + kept, cut

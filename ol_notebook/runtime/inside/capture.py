@@ -15,6 +15,8 @@ import os
 import sys
 
 STREAMS = ((1, "stdout"), (2, "stderr"))
+# What stands before an output whose start was cut: the host's log reads and writes the same mark.
+CUT_MARK = "[... {} bytes cut ...]\n"
 
 
 class Capture:
@@ -45,4 +47,4 @@ class Capture:
         except OSError:  # the handler closed or replaced the descriptor: nothing to report
             return ""
         text = data.decode(errors="replace")
-        return text if size <= self.limit else f"[... {size - self.limit} bytes cut ...]\n{text}"
+        return text if size <= self.limit else CUT_MARK.format(size - self.limit) + text
