@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from ol_notebook.runtime.inside.capture import CUT_MARK
+from ol_notebook.runtime.output import CUT_MARK
 
 TAIL_BYTES = 4096  # of stdout and of stderr kept per record (their end) and of an error message (its start)
 # A kept byte is at most six in JSON (\u00XX); the rest of a record (numbers, the cut marks) is small.

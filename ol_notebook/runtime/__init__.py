@@ -5,15 +5,16 @@
 
 Layout: spec (LambdaSpec, Invocation), errors, bootstrap (what a lambda's sandbox mounts and
 runs), launcher (the thread sandboxes are started from), zygote and worker (the host's ends of
-the processes inside), codec (events and replies), pool (one version's workers: reuse, scale-out,
-queue, reaping), runtimes (the facade). `inside/` is the stdlib-only runtime that runs in the
-sandbox.
+the processes inside), output (what workers print, read from their memfds), codec (events and
+replies), pool (one version's workers: reuse, scale-out, queue, reaping), runtimes (the
+facade). `inside/` is the stdlib-only runtime that runs in the sandbox.
 """
 
 from ol_notebook.runtime.errors import (
     EventTooLarge,
     InvalidEvent,
     LambdaBusy,
+    LambdaCancelled,
     LambdaCrashed,
     LambdaError,
     LambdaRuntimeError,
@@ -23,6 +24,7 @@ from ol_notebook.runtime.errors import (
     ResultNotSerializable,
     ResultTooLarge,
 )
+from ol_notebook.runtime.output import OutputSink
 from ol_notebook.runtime.runtimes import Runtimes
 from ol_notebook.runtime.spec import Invocation, LambdaSpec, LambdaSpecError
 
@@ -31,6 +33,7 @@ __all__ = [
     "InvalidEvent",
     "Invocation",
     "LambdaBusy",
+    "LambdaCancelled",
     "LambdaCrashed",
     "LambdaError",
     "LambdaRuntimeError",
@@ -39,6 +42,7 @@ __all__ = [
     "LambdaStartError",
     "LambdaStopped",
     "LambdaTimeout",
+    "OutputSink",
     "ResultNotSerializable",
     "ResultTooLarge",
     "Runtimes",

@@ -32,24 +32,28 @@ def encode_event(spec: LambdaSpec, event: Any) -> bytes:
     return pack(payload)
 
 
-def decode_reply(spec: LambdaSpec, payload: bytes, duration: float, cold: bool) -> Invocation:
-    """The Invocation of a reply frame, or the error it reports."""
+def decode_reply(spec: LambdaSpec, payload: bytes, printed: tuple[str, str], duration: float,
+                 cold: bool) -> Invocation:
+    """The Invocation of a reply frame and what the call `printed` (stdout, stderr), or the error
+    the reply reports, carrying what was printed."""
+    stdout, stderr = printed
     try:
-        kind, body, stdout, stderr = json.loads(payload)
+        kind, body = json.loads(payload)
         if kind == OK:
             return Invocation(body, stdout, stderr, duration, cold, spec.version)
-        error = _error(spec, kind, body, stdout, stderr)
+        error = _error(spec, kind, body)
     except RecursionError:  # the worker's stack ran deeper than ours can read back
         error = ResultNotSerializable(spec.name, "a value nested too deeply for a JSON reader")
     except (ValueError, TypeError):  # the handler can write to its socket: never trust a reply's shape
         error = LambdaCrashed(spec.name, "sent a reply the runtime cannot read: its worker is damaged")
+    error.stdout, error.stderr = printed
     raise error
 
 
-def _error(spec: LambdaSpec, kind: int, body: Any, stdout: str, stderr: str) -> LambdaRuntimeError:
+def _error(spec: LambdaSpec, kind: int, body: Any) -> LambdaRuntimeError:
     if kind == RAISED:
         type_name, message, traceback = body
-        return LambdaError(spec.name, type_name, message, traceback, stdout=stdout, stderr=stderr)
+        return LambdaError(spec.name, type_name, message, traceback)
     if kind == NOT_SERIALIZABLE:
         return ResultNotSerializable(spec.name, str(body))
     if kind == TOO_LARGE:

@@ -9,11 +9,23 @@ from ol_notebook.sandbox.errors import human_bytes
 
 
 class LambdaRuntimeError(OLError):
-    """An invocation of `lambda_name` did not produce a result."""
+    """An invocation of `lambda_name` did not produce a result. `stdout` and `stderr`: what the call
+    printed before it ended (a timeout, a crash, a cancellation and a raise keep it)."""
+
+    stdout = ""
+    stderr = ""
 
     def __init__(self, lambda_name: str, message: str):
         self.lambda_name = lambda_name
         super().__init__(f"lambda {lambda_name!r} {message}")
+
+    def with_output(self, stdout: str, stderr: str) -> LambdaRuntimeError:
+        """A copy carrying what one call printed (one error may end every call of a sandbox)."""
+        copied = type(self).__new__(type(self))
+        copied.__dict__.update(self.__dict__)
+        copied.args = self.args
+        copied.stdout, copied.stderr = stdout, stderr
+        return copied
 
     @classmethod
     def restored(cls, lambda_name: str, message: str) -> LambdaRuntimeError:
@@ -47,6 +59,13 @@ class LambdaTimeout(LambdaRuntimeError):
         self.timeout = timeout
         super().__init__(lambda_name, f"ran longer than its timeout of {timeout:g} s; its worker was killed "
                                       "(raise the lambda's timeout if it legitimately needs more)")
+
+
+class LambdaCancelled(LambdaRuntimeError):
+    """Its caller gave up (an interrupted kernel, a closed HTTP request): the worker was killed."""
+
+    def __init__(self, lambda_name: str):
+        super().__init__(lambda_name, "was cancelled by its caller; its worker was killed and replaced")
 
 
 class LambdaCrashed(LambdaRuntimeError):

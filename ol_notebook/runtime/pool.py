@@ -2,10 +2,11 @@
 
 Callers get an idle worker (the most recently used: its pages are warm), else a new one forked
 from the zygote while fewer than `instances` exist, else a place in a queue of at most `queue`,
-else LambdaBusy. A worker killed for its timeout, or dead of a crash, is replaced so that the
-lambda stays warm. Idle workers are reaped after `idle_timeout`, and the sandbox with the last
-one; a sandbox that never got a call (a deploy's) goes `idle_timeout` after it was ready. A
-retired pool (its lambda changed) serves the calls it already took, then stops.
+else LambdaBusy. A worker killed for its timeout or because its caller gave up, or dead of a
+crash, is replaced so that the lambda stays warm. Idle workers are reaped after `idle_timeout`,
+and the sandbox with the last one; a sandbox that never got a call (a deploy's) goes
+`idle_timeout` after it was ready. A retired pool (its lambda changed) serves the calls it
+already took, then stops.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from collections.abc import Callable
 from ol_notebook.runtime.codec import decode_reply
 from ol_notebook.runtime.errors import (
     LambdaBusy,
+    LambdaCancelled,
     LambdaCrashed,
     LambdaRuntimeError,
     LambdaStopped,
@@ -29,6 +31,7 @@ from ol_notebook.runtime.errors import (
 )
 from ol_notebook.runtime.inside.frames import reply_limit
 from ol_notebook.runtime.launcher import Launcher
+from ol_notebook.runtime.output import OutputSink
 from ol_notebook.runtime.spec import Invocation, LambdaSpec
 from ol_notebook.runtime.worker import Worker
 from ol_notebook.runtime.zygote import Zygote
@@ -64,11 +67,19 @@ class Pool:
     def instances(self) -> int:
         return len(self._workers)
 
-    async def invoke(self, frame: bytes, started: float) -> Invocation:
+    async def invoke(self, frame: bytes, started: float, on_output: OutputSink | None = None) -> Invocation:
+        """One call; a caller that stops waiting (its task cancelled) while the call runs gets
+        LambdaCancelled instead, with what the call printed, and the worker is killed."""
         worker = self._idle.pop() if self._idle else await self._acquire()
         cold = not worker.served
-        payload = await worker.call(frame, self.spec.timeout)
-        return decode_reply(self.spec, payload, time.perf_counter() - started, cold)
+        reply = worker.call(frame, self.spec.timeout, on_output)
+        try:
+            payload, printed = await reply
+        except asyncio.CancelledError:
+            if not worker.in_call(reply):
+                raise
+            raise self._cancel(worker) from None
+        return decode_reply(self.spec, payload, printed, time.perf_counter() - started, cold)
 
     async def ready(self) -> None:
         """Wait until the zygote imported the handler; raises why it could not."""
@@ -111,8 +122,12 @@ class Pool:
 
     async def _add_worker(self) -> None:
         try:
-            pid, sock = await self._zygote.fork()
-            worker = await Worker.connect(pid, sock, self, self._reply_limit)
+            pid, output, sock = await self._zygote.fork()
+            try:
+                worker = await Worker.connect(pid, output, sock, self, self._reply_limit)
+            except BaseException:
+                output.close()
+                raise
         except LambdaRuntimeError as error:
             self._fail(error)
             return
@@ -144,6 +159,13 @@ class Pool:
             self._reaper = self._loop.call_at(worker.idle_since + self.spec.idle_timeout, self._reap)
         if self._retired:
             self._stop_if_done()
+
+    def _cancel(self, worker: Worker) -> LambdaRuntimeError:
+        """Its caller left: kill the worker like a timed-out one; the error carries its output."""
+        error = worker.fail(LambdaCancelled(self.spec.name))
+        self._drop(worker)
+        self._replace(worker)
+        return error
 
     def timed_out(self, worker: Worker) -> None:
         worker.fail(LambdaTimeout(self.spec.name, self.spec.timeout))

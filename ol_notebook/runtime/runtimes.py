@@ -19,6 +19,7 @@ from typing import Any
 from ol_notebook.runtime.codec import encode_event
 from ol_notebook.runtime.errors import LambdaStopped
 from ol_notebook.runtime.launcher import Launcher
+from ol_notebook.runtime.output import OutputSink
 from ol_notebook.runtime.pool import Pool
 from ol_notebook.runtime.spec import Invocation, LambdaSpec
 from ol_notebook.sandbox import Sandbox
@@ -79,11 +80,13 @@ class Runtimes:
         self._lambdas: dict[str, _Lambda] = {}
         self._closed = False
 
-    async def invoke(self, spec: LambdaSpec, event: Any) -> Invocation:
-        """Run `spec`'s handler on `event` (a JSON value) in a warm worker if there is one.
+    async def invoke(self, spec: LambdaSpec, event: Any, on_output: OutputSink | None = None) -> Invocation:
+        """Run `spec`'s handler on `event` (a JSON value) in a warm worker if there is one;
+        `on_output(stream, text)` gets what it prints while it runs.
 
         Raises LambdaError when the handler raised, and the other LambdaRuntimeErrors when
-        the call could not run or finish (timeout, crash, busy, sizes, start failure).
+        the call could not run or finish (timeout, crash, busy, sizes, start failure, and
+        LambdaCancelled when the caller's task was cancelled while the call ran).
         """
         started = time.perf_counter()
         frame = encode_event(spec, event)
@@ -92,7 +95,7 @@ class Runtimes:
         if entry is None or pool is None:
             entry = self._entry(spec.name)
             entry.switch(pool := self._new_pool(spec, entry))
-        result = await pool.invoke(frame, started)
+        result = await pool.invoke(frame, started, on_output)
         entry.last_latency = result.duration
         return result
 

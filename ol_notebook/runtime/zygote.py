@@ -28,6 +28,7 @@ from ol_notebook.runtime.errors import (
 )
 from ol_notebook.runtime.inside.frames import ProtocolError, recv_message, send_message
 from ol_notebook.runtime.launcher import Launcher
+from ol_notebook.runtime.output import WorkerOutput, is_memfd
 from ol_notebook.runtime.spec import LambdaSpec
 from ol_notebook.sandbox import SandboxError, SandboxLimitError, SandboxProcess
 
@@ -54,7 +55,7 @@ class Zygote:
         # a short tail, so no write of the lambda's, through /proc/2/fd/1 or not, fills a disk.
         self._output = OutputTail(OUTPUT_TAIL)
         self._process: SandboxProcess | None = None
-        self._forks: deque[asyncio.Future[int]] = deque()
+        self._forks: deque[asyncio.Future[tuple[int, WorkerOutput]]] = deque()
         self._killed_for: LambdaRuntimeError | None = None
         self._start_timer: asyncio.TimerHandle | None = None
         self.ready: asyncio.Future[None] = self._loop.create_future()
@@ -65,8 +66,8 @@ class Zygote:
     def warm(self) -> bool:
         return self.ready.done() and self.ready.exception() is None and not self.finished.done()
 
-    async def fork(self) -> tuple[int, socket.socket]:
-        """A new worker: its pid in the sandbox and the host's end of its socket."""
+    async def fork(self) -> tuple[int, WorkerOutput, socket.socket]:
+        """A new worker: its pid in the sandbox, its output and the host's end of its socket."""
         await self.ready
         ours, theirs = socket.socketpair()
         try:
@@ -76,9 +77,10 @@ class Zygote:
                 raise LambdaCrashed(self.spec.name, f"lost its zygote: {error}") from None
             finally:
                 theirs.close()
-            future: asyncio.Future[int] = self._loop.create_future()
+            future: asyncio.Future[tuple[int, WorkerOutput]] = self._loop.create_future()
             self._forks.append(future)
-            return await future, ours
+            pid, output = await future
+            return pid, output, ours
         except BaseException:
             ours.close()
             raise
@@ -129,26 +131,38 @@ class Zygote:
             except (OSError, ProtocolError) as error:
                 self._violation(str(error))
                 message, fds = None, []
-            for fd in fds:  # the zygote has no business sending descriptors
-                os.close(fd)
             if message is None:
+                _close(fds)
                 self._loop.remove_reader(self._control.fileno())
                 self._task = self._loop.create_task(self._finish())
                 return
             try:
-                self._handle(message)
+                self._handle(message, fds)
             except (KeyError, IndexError, TypeError, ValueError):
+                _close(fds)
                 self._violation(f"an unexpected message {str(message)[:200]}")
 
-    def _handle(self, message: dict) -> None:
+    def _handle(self, message: dict, fds: list[int]) -> None:
+        """One message; the descriptors it carried are closed unless it is "forked" with two memfds."""
         op = message["op"]
+        if op == "forked":
+            pid = int(message["pid"])
+            if len(fds) != 2 or not all(is_memfd(fd) for fd in fds):
+                _close(fds)
+                self._violation(f"worker {pid} reported without its two output memfds")
+                return
+            future = self._forks.popleft()
+            if future.done():  # its caller gave up
+                _close(fds)
+            else:
+                future.set_result((pid, WorkerOutput(fds)))
+            return
+        _close(fds)  # no other message carries descriptors
         if op == "ready":
             self._started(None)
         elif op == "failed":
             kind, text, traceback = message["error"]
             self._started(LambdaStartError(self.spec.name, f"importing handler.py raised {kind}: {text}", traceback))
-        elif op == "forked":
-            _settle(self._forks.popleft(), int(message["pid"]))
         elif op == "fork_failed":
             error = LambdaCrashed(self.spec.name, f"could not fork a worker: {message['message']}")
             _settle(self._forks.popleft(), error)
@@ -244,6 +258,11 @@ class OutputTail:
         if self.read_fd >= 0:
             os.close(self.read_fd)
             self.read_fd = -1
+
+
+def _close(fds: list[int]) -> None:
+    for fd in fds:
+        os.close(fd)
 
 
 def _settle(future: asyncio.Future, outcome: object) -> None:

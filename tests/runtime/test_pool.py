@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from ol_notebook.runtime import LambdaBusy, LambdaStopped
+from ol_notebook.runtime import LambdaBusy, LambdaCancelled, LambdaStopped
 from tests.runtime.conftest import lambda_processes
 
 SLEEPER = """
@@ -26,15 +26,28 @@ def test_a_warm_worker_serves_again(engine, make_lambda) -> None:
     assert engine.runtimes.state(spec.name)["instances"] == 1
 
 
-def test_a_caller_that_gives_up_does_not_take_the_worker_with_it(engine, make_lambda) -> None:
+def test_a_caller_that_gives_up_cancels_its_call_and_a_new_worker_serves_the_next(engine, make_lambda) -> None:
     spec = make_lambda(SLEEPER, instances=1)
     worker = engine.invoke(spec).value
-    abandoned = engine.start(spec, 0.3)
+    abandoned = engine.start(spec, 60)
     engine.wait(0.1)
+    waiting = engine.start(spec)  # queued behind the abandoned call
     abandoned.cancel()
-    waiting = engine.start(spec)  # queued behind the abandoned call, then served by the same worker
-    assert engine.run(waiting).value == worker
-    assert abandoned.cancelled()
+    assert engine.run(waiting).value != worker  # the sleeping worker was killed, not waited for
+    with pytest.raises(LambdaCancelled, match="was cancelled by its caller; its worker was killed"):
+        engine.run(abandoned)
+    assert engine.runtimes.state(spec.name)["instances"] == 1
+
+
+def test_a_caller_that_gives_up_while_queued_leaves_the_running_call_alone(engine, make_lambda) -> None:
+    spec = make_lambda(SLEEPER, instances=1)
+    running = engine.start(spec, 0.3)
+    engine.wait(0.1)
+    queued = engine.start(spec)
+    engine.wait(0.05)
+    queued.cancel()
+    assert engine.run(running).value  # finished, on the worker it started on
+    assert queued.cancelled()
 
 
 def test_concurrent_calls_fork_workers_up_to_the_limit_then_queue_then_refuse(engine, make_lambda) -> None:

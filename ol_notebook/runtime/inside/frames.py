@@ -2,12 +2,14 @@
 
 Invocations travel over one stream socket per worker as frames: a 4-byte big-endian length,
 then that many bytes of JSON. The event frame is the event itself. The reply frame is
-`[kind, body, stdout, stderr]` with kind OK (body: the result), RAISED (body: [type, message,
+`[kind, body]` with kind OK (body: the result), RAISED (body: [type, message,
 traceback]), NOT_SERIALIZABLE (body: what could not be encoded) or TOO_LARGE (body: its size).
+What a call prints is not in its reply: the host reads it from the worker's memfds (see capture).
 One stream per worker and one call at a time on it keep a round trip at two small writes.
 
 Control messages between host and zygote travel over a SOCK_SEQPACKET socket, one JSON object
-per message, so that a worker's socket can ride along as SCM_RIGHTS and boundaries need no framing.
+per message, so that a worker's socket (to the zygote) and its two output memfds (back to the host) can ride
+along as SCM_RIGHTS, and boundaries need no framing.
 """
 
 from __future__ import annotations
@@ -20,12 +22,13 @@ import struct
 HEADER = struct.Struct("!I")
 OK, RAISED, NOT_SERIALIZABLE, TOO_LARGE = range(4)
 
-# A worker keeps at most this much of each of stdout and stderr, message and traceback per call.
+# A call's reply carries at most this much of an exception's message and of its traceback; the host
+# keeps as much of each of its stdout and stderr.
 TEXT_LIMIT = 1 << 20
 # Control messages carry at most this much text each: a seqpacket message must fit the socket buffer.
 CONTROL_TEXT_LIMIT = 8 << 10
 CONTROL_MESSAGE_MAX = 1 << 18
-CONTROL_FDS_MAX = 1
+CONTROL_FDS_MAX = 2
 
 
 class ProtocolError(Exception):
@@ -37,9 +40,9 @@ def pack(payload: bytes) -> bytes:
 
 
 def reply_limit(max_result: int) -> int:
-    """The largest reply frame a worker can legitimately send: the result, four texts
-    (JSON escapes make a byte up to six), and the brackets around them."""
-    return max_result + 4 * 6 * TEXT_LIMIT + 1024
+    """The largest reply frame a worker can legitimately send: the result, or an exception's two
+    texts (JSON escapes make a byte up to six), and the brackets around them."""
+    return max_result + 2 * 6 * TEXT_LIMIT + 1024
 
 
 def recv_frame(sock: socket.socket) -> bytes | None:

@@ -8,7 +8,7 @@ import socket
 from collections.abc import Callable
 from typing import Any
 
-from .capture import Capture
+from .capture import flush
 from .describe import describe, type_name
 from .frames import NOT_SERIALIZABLE, OK, RAISED, TEXT_LIMIT, TOO_LARGE, pack, recv_frame
 from .linger import Linger
@@ -27,25 +27,26 @@ _text = json.JSONEncoder().encode
 
 
 def serve(sock: socket.socket, handler: Callable[[Any], Any], max_result: int) -> None:
-    capture = Capture(TEXT_LIMIT)
+    """Calls until the host closes the socket; what they print goes to descriptors 1 and 2 (see capture)."""
     linger = Linger(sock)
     while (event := recv_frame(sock)) is not None:
         linger.got_event()
-        sock.sendall(pack(invoke(handler, json.loads(event), max_result, capture)))
+        sock.sendall(pack(invoke(handler, json.loads(event), max_result)))
         linger.after_reply()
 
 
-def invoke(handler: Callable[[Any], Any], event: Any, max_result: int, capture: Capture) -> bytes:
-    """One call, as a reply frame's payload."""
+def invoke(handler: Callable[[Any], Any], event: Any, max_result: int) -> bytes:
+    """One call, as a reply frame's payload. Its output is flushed first: the host reads it once
+    the reply arrives."""
     try:
         value = handler(event)
     except BaseException as error:  # SystemExit and KeyboardInterrupt too: the handler's, not ours
         kind, body = RAISED, _text(describe(error, TEXT_LIMIT))
     else:
         kind, body = _result(value, max_result)
-    stdout, stderr = capture.collect()
+    flush()
     # The result is encoded once, here, and spliced in: never decoded and re-encoded.
-    return f"[{kind},{body},{_text(stdout)},{_text(stderr)}]".encode()
+    return f"[{kind},{body}]".encode()
 
 
 def _result(value: Any, max_result: int) -> tuple[int, str]:

@@ -6,9 +6,10 @@ OpenLambda's order: the lambda's package dirs, this runtime, the standard librar
 The first control message is the configuration: sys.path entries, the result limit and the
 lambda's environment, which is applied here, inside, rather than given to bwrap on the host.
 
-Control messages (see frames) from the host: {"op": "fork"} with a socket, {"op": "kill", "pid"}.
-To the host: "ready" or "failed" once, "forked"/"fork_failed" per fork in order, "exited" per
-worker. Workers get their own process group, so a kill also ends what the handler started.
+Control messages (see frames) from the host: {"op": "fork"} with a socket, {"op": "kill",
+"pid"}. To the host: "ready" or "failed" once, "forked" (with the worker's stdout and stderr
+memfds) or "fork_failed" per fork in order, "exited" per worker. Workers get their own process
+group, so a kill also ends what the handler started.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from collections.abc import Callable
 from typing import Any
 
 from . import HANDLER_DIR, HANDLER_FUNCTION, HANDLER_MODULE, RUNTIME_DIR, worker
+from .capture import capture, make_outputs
 from .describe import describe
 from .frames import CONTROL_TEXT_LIMIT, recv_message, send_message
 
@@ -91,21 +93,26 @@ class Zygote:
         for stream in (sys.stdout, sys.stderr):  # or every worker would print the import's leftovers
             with contextlib.suppress(Exception):
                 stream.flush()
+        outputs: list[int] = []
         try:
+            outputs = make_outputs()
             pid = os.fork()
         except OSError as error:
-            os.close(fd)
+            for each in (fd, *outputs):
+                os.close(each)
             send_message(self.control, {"op": "fork_failed", "message": str(error)})
             return
         if pid == 0:
-            self.become_worker(fd)
+            self.become_worker(fd, outputs)
         with contextlib.suppress(OSError):  # the child may have exited already
             os.setpgid(pid, pid)  # as the child does: whichever runs first, no kill can miss
         os.close(fd)
         self.workers.add(pid)
-        send_message(self.control, {"op": "forked", "pid": pid})
+        send_message(self.control, {"op": "forked", "pid": pid}, outputs)
+        for each in outputs:
+            os.close(each)
 
-    def become_worker(self, fd: int) -> None:
+    def become_worker(self, fd: int, outputs: list[int]) -> None:
         status = 1
         try:
             os.setpgid(0, 0)
@@ -114,6 +121,7 @@ class Zygote:
             os.close(self.wake_read)
             os.close(self.wake_write)
             self.control.close()
+            capture(outputs)
             worker.serve(socket.socket(fileno=fd), self.handler, self.max_result)
             status = 0
         finally:
