@@ -9,7 +9,7 @@ which from `Deployment`, not from comparing version numbers.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
@@ -58,8 +58,20 @@ class Deployment:
 
 def same_version(current: LambdaVersion, code: str, closure: Closure, settings: LambdaSettings) -> bool:
     """Whether `current` already is this deploy: code, settings and the compiled closure (its
-    requirements and every pin with its files and hashes, which change when the index does)."""
-    return current.code == code and current.settings == settings and current.closure == closure
+    requirements, names spelt either way, and every pin with its files and hashes, which change
+    when the index does)."""
+    return current.code == code and current.settings == settings and _spelt_alike(current.closure) == _spelt_alike(
+        closure)
+
+
+def _spelt_alike(closure: Closure) -> Closure:
+    """`PyYAML` and `pyyaml` are one requirement (an added one is named by the table or the store)."""
+    requirements = []
+    for text in closure.requirements:
+        requirement = Requirement(text)
+        requirement.name = canonicalize_name(requirement.name)
+        requirements.append(str(requirement))
+    return replace(closure, requirements=tuple(requirements))
 
 
 def requirement_names(requirements: str) -> set[str]:

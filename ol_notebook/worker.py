@@ -114,7 +114,7 @@ class Worker:
             current = self.registry.current(name)
             if current is not None and not force and same_version(current, code, closure, settings):
                 report(PullEvent("deployed", name, message=f"unchanged, still version {current.number}"))
-                return Deployment(current, unchanged=True, added=added, missing=tuple(missing))
+                return Deployment(current, unchanged=True, missing=tuple(missing))
             version = await self._started(name, code, requirements, closure, settings, report)
         return Deployment(version, added=added, missing=tuple(missing))
 
