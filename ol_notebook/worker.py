@@ -97,20 +97,7 @@ class Worker:
                 logger.warning(message)
                 report(PullEvent("warning", name, message=message))
             report(PullEvent("resolving", name))
-            closure = await self._pulled(name, requirements, on_event)
-            missing = self._missing_imports(code, closure)
-            added: tuple[str, ...] = ()
-            if missing and settings.auto_install:
-                asked = requirement_names(requirements)
-                added = tuple(dict.fromkeys(item.distribution for item in missing
-                                            if canonicalize_name(item.distribution) not in asked))
-            if added:
-                requirements = with_added(requirements, added)
-                report(PullEvent("resolving", name, message=f"with {', '.join(added)} added for its imports"))
-                closure = await self._pulled(name, requirements, on_event)
-                missing = self._missing_imports(code, closure)
-            for item in missing:
-                report(PullEvent("warning", name, message=missing_warning(name, item, requirements)))
+            requirements, closure, added, missing = await self._resolved(name, code, requirements, settings, report)
             current = self.registry.current(name)
             if current is not None and not force and same_version(current, code, closure, settings):
                 report(PullEvent("deployed", name, message=f"unchanged, still version {current.number}"))
@@ -235,7 +222,29 @@ class Worker:
         self._invocations.close()
 
     # Internals
-    async def _pulled(self, name: str, requirements: str, on_event: EventSink | None) -> Closure:
+    async def _resolved(self, name: str, code: str, requirements: str, settings: LambdaSettings, report: EventSink
+                        ) -> tuple[str, Closure, tuple[str, ...], list[MissingImport]]:
+        """The requirements (with what auto_install added), their pulled closure, what was
+        added, and the imports still missing (each reported as a warning before anything starts)."""
+        closure = await self._pulled(name, requirements, report)
+        missing = self._missing_imports(code, closure)
+        added: tuple[str, ...] = ()
+        if missing and settings.auto_install:
+            asked = requirement_names(requirements)
+            added = tuple(dict.fromkeys(item.distribution for item in missing
+                                        if canonicalize_name(item.distribution) not in asked))
+        if added:
+            requirements = with_added(requirements, added)
+            report(PullEvent("resolving", name, message=f"with {', '.join(added)} added for its imports"))
+            closure = await self._pulled(name, requirements, report)
+            missing = self._missing_imports(code, closure)
+        for item in missing:  # logged too, like every warning: the CLI prints the engine's log
+            message = missing_warning(name, item, requirements)
+            logger.warning(message)
+            report(PullEvent("warning", name, message=message))
+        return requirements, closure, added, missing
+
+    async def _pulled(self, name: str, requirements: str, on_event: EventSink) -> Closure:
         """The requirements compiled, and every package of the closure in the store."""
         parsed = parse_requirements(requirements.splitlines(), source=f"requirements of lambda {name!r}")
         closure = await asyncio.to_thread(self._compile, parsed)
