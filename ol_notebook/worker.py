@@ -12,7 +12,7 @@ import contextlib
 import logging
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, replace
 from typing import Any
 
@@ -283,9 +283,11 @@ class Worker:
     def _distribution_for(self, module: str) -> str:
         return distribution_for(module, self._known_packages())
 
-    def _known_packages(self) -> list[EntryMetadata]:
-        """What the store records of every package in it: the first answer to "what provides X"."""
-        return [entry.metadata for entry in self.packages.packages()]
+    def _known_packages(self) -> Iterator[EntryMetadata]:
+        """What the store records of every package in it: the first answer to "what provides X"
+        (a generator: the store is read only if it is asked)."""
+        for entry in self.packages.packages():
+            yield entry.metadata
 
     def _compile(self, requirements: Sequence) -> Closure:
         if requirements:

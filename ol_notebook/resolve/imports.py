@@ -103,12 +103,11 @@ def distribution_for(module: str, known: Iterable[EntryMetadata] = ()) -> str:
 def missing_imports(code: str, provided: Iterable[str], known: Iterable[EntryMetadata] = ()) -> list[MissingImport]:
     """The imports of `code` that no name of `provided` (its packages' import names) covers."""
     names = tuple(provided)
-    known = tuple(known)
-    return [
-        MissingImport(item.module, distribution_for(item.module, known), item.line, item.lazy)
-        for item in imports_of(code)
-        if not is_stdlib(item.module) and not any(provides(name, item.module) for name in names)
-    ]
+    unprovided = [item for item in imports_of(code)
+                  if not is_stdlib(item.module) and not any(provides(name, item.module) for name in names)]
+    known = tuple(known) if unprovided else ()  # read (the whole store) only when something is missing
+    return [MissingImport(item.module, distribution_for(item.module, known), item.line, item.lazy)
+            for item in unprovided]
 
 
 def missing_module(message: str) -> str | None:
