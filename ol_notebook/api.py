@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
+from ol_notebook.deployment import Deployment
 from ol_notebook.errors import OLError
 from ol_notebook.index.config import IndexConfigError
 from ol_notebook.puller import InstallError, PullError, PullEvent, PullReport
@@ -155,6 +156,13 @@ def lambda_settings_from_json(data: Any, defaults: LambdaSettings) -> LambdaSett
     if not isinstance(data, dict):
         raise BadRequest(f"lambda settings must be a JSON object, not {type(data).__name__}")
     return LambdaSettings.from_dict({**defaults.to_dict(), **data})
+
+
+def deployed_to_json(deployment: Deployment, described: dict[str, Any]) -> dict[str, Any]:
+    """The lambda as described after a deploy, and what the deploy did: `unchanged` (no version
+    was created), `added` (distributions added for its imports), `missing` (imports still unprovided)."""
+    return {**described, "unchanged": deployment.unchanged, "added": list(deployment.added),
+            "missing": [asdict(item) for item in deployment.missing]}
 
 
 def invocation_to_json(invocation: Invocation) -> dict[str, Any]:

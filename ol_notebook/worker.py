@@ -12,20 +12,31 @@ import contextlib
 import logging
 import os
 import time
-from collections.abc import Sequence
-from dataclasses import asdict
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, replace
 from typing import Any
 
+from packaging.utils import canonicalize_name
+
 from ol_notebook import __version__
+from ol_notebook.deployment import (
+    Deployment,
+    hinted_start_error,
+    missing_warning,
+    requirement_names,
+    same_version,
+    with_added,
+)
 from ol_notebook.errors import OLError
 from ol_notebook.invocations import InvocationLog, InvocationLogs
 from ol_notebook.packages import PackageService
 from ol_notebook.puller import EventSink, PullEvent, PullReport
 from ol_notebook.registry import LambdaSettings, LambdaVersion, Registry, validate_code, validate_name
 from ol_notebook.resolve import Closure, parse_requirements
-from ol_notebook.runtime import Invocation, LambdaError, LambdaSpec, Runtimes
+from ol_notebook.resolve.imports import MissingImport, distribution_for, is_stdlib, missing_imports, missing_module
+from ol_notebook.runtime import Invocation, LambdaError, LambdaSpec, LambdaStartError, Runtimes
 from ol_notebook.settings import Settings
-from ol_notebook.store import Corruption, Entry, GcReport, StoreError
+from ol_notebook.store import Corruption, Entry, EntryMetadata, GcReport, StoreError
 
 NEVER_STARTED = {"state": "cold", "instances": 0, "version": None, "last_latency": None}
 HOST_NETWORK_WARNING = ("lambda {name!r} shares the host's network (network: 'host'): its code can reach every "
@@ -59,20 +70,25 @@ class Worker:
         requirements: str = "",
         settings: LambdaSettings | None = None,
         on_event: EventSink | None = None,
-    ) -> LambdaVersion:
+        force: bool = False,
+    ) -> Deployment:
         """Compile and pull the lambda's closure, import its handler in a fresh sandbox, then
-        make the new version current.
+        make the new version current; unless the current version already is exactly this
+        (code, settings, compiled pins) and not `force`: then nothing is created or started.
 
         Until the last step the previous version keeps serving (its sandbox serves the calls
         that arrive meanwhile, and the first call after the switch goes to the new one); any
         failure (including a handler that fails to import) leaves it current and leaves no trace
-        of the new version. `on_event` sees the pull's package events and the deploy's own stages
-        ("resolving", "starting", "deployed", and a "warning" for a lambda on the host's
-        network), keyed by name.
+        of the new version. Imports of the code that no package provides are warned about (or,
+        with the `auto_install` setting, their distributions are added to the requirements)
+        before anything starts. `on_event` sees the pull's package events and the deploy's own
+        stages ("resolving", "starting", "deployed" (message "unchanged, still version N" for a
+        no-op), and a "warning" per missing import and for a lambda on the host's network), keyed
+        by name.
         """
         validate_name(name)
         validate_code(code, name)
-        parsed = parse_requirements(requirements.splitlines(), source=f"requirements of lambda {name!r}")
+        parse_requirements(requirements.splitlines(), source=f"requirements of lambda {name!r}")
         settings = settings or self.settings.lambda_defaults
         report = on_event or _ignore
         async with self._deploying.setdefault(name, asyncio.Lock()):
@@ -81,24 +97,35 @@ class Worker:
                 logger.warning(message)
                 report(PullEvent("warning", name, message=message))
             report(PullEvent("resolving", name))
-            closure = await asyncio.to_thread(self._compile, parsed)
-            await asyncio.to_thread(self.packages.pull, closure, on_event)
-            version = self.registry.stage(name, code, requirements, closure, settings)
-            report(PullEvent("starting", name, message=f"version {version.number}"))
-            spec: LambdaSpec | None = None
-            try:
-                spec = await asyncio.to_thread(self._spec_of, version)  # checks the packages' files
-                await self.runtimes.start(spec)
-                self.registry.activate(version)
-                self._specs[name] = (self._current_target(name), spec, version.number)
-            except BaseException:  # an import error, a refused spec, a cancelled request alike
-                if spec is not None and self._runtimes is not None:
-                    self._runtimes.discard(spec)
-                self.registry.discard(version)
-                raise
-            self._keep_packages(name)
-            report(PullEvent("deployed", name, message=f"version {version.number}"))
-        return version
+            requirements, closure, added, missing = await self._resolved(name, code, requirements, settings, report)
+            current = self.registry.current(name)
+            if current is not None and not force and same_version(current, code, closure, settings):
+                report(PullEvent("deployed", name, message=f"unchanged, still version {current.number}"))
+                return Deployment(current, unchanged=True, missing=tuple(missing))
+            version = await self._started(name, code, requirements, closure, settings, report)
+        return Deployment(version, added=added, missing=tuple(missing))
+
+    async def retry_missing_import(self, name: str, error: LambdaError) -> Deployment | None:
+        """After a call failed with ModuleNotFoundError (a lazy import the deploy could not see),
+        redeploy the lambda with the module's distribution added, if its `auto_install` setting
+        is on; the caller then retries the call once. None: nothing was installed (the option
+        is off, the module is of the standard library, its distribution is already required,
+        or the redeploy failed), so the original error stands."""
+        module = missing_module(error.message) if error.type == "ModuleNotFoundError" else None
+        current = self.registry.current(name)
+        if module is None or is_stdlib(module) or current is None or not current.settings.auto_install:
+            return None
+        distribution = self._distribution_for(module)
+        if canonicalize_name(distribution) in requirement_names(current.requirements):
+            return None  # installing it did not make the module importable: retrying would not either
+        requirements = with_added(current.requirements, [distribution])
+        try:
+            deployment = await self.deploy(name, current.code, requirements, current.settings)
+        except OLError as failure:
+            logger.warning("lambda %r imports %s at call time; adding %s failed: %s", name, module, distribution,
+                           failure)
+            return None
+        return replace(deployment, added=(distribution, *deployment.added))
 
     async def invoke(self, name: str, event: Any) -> Invocation:
         # The current spec from memory; after a change, read and checked in a thread (it hashes).
@@ -195,6 +222,73 @@ class Worker:
         self._invocations.close()
 
     # Internals
+    async def _resolved(self, name: str, code: str, requirements: str, settings: LambdaSettings, report: EventSink
+                        ) -> tuple[str, Closure, tuple[str, ...], list[MissingImport]]:
+        """The requirements (with what auto_install added), their pulled closure, what was
+        added, and the imports still missing (each reported as a warning before anything starts)."""
+        closure = await self._pulled(name, requirements, report)
+        missing = self._missing_imports(code, closure)
+        added: tuple[str, ...] = ()
+        if missing and settings.auto_install:
+            asked = requirement_names(requirements)
+            added = tuple(dict.fromkeys(item.distribution for item in missing
+                                        if canonicalize_name(item.distribution) not in asked))
+        if added:
+            requirements = with_added(requirements, added)
+            report(PullEvent("resolving", name, message=f"with {', '.join(added)} added for its imports"))
+            closure = await self._pulled(name, requirements, report)
+            missing = self._missing_imports(code, closure)
+        for item in missing:  # logged too, like every warning: the CLI prints the engine's log
+            message = missing_warning(name, item, requirements)
+            logger.warning(message)
+            report(PullEvent("warning", name, message=message))
+        return requirements, closure, added, missing
+
+    async def _pulled(self, name: str, requirements: str, on_event: EventSink) -> Closure:
+        """The requirements compiled, and every package of the closure in the store."""
+        parsed = parse_requirements(requirements.splitlines(), source=f"requirements of lambda {name!r}")
+        closure = await asyncio.to_thread(self._compile, parsed)
+        await asyncio.to_thread(self.packages.pull, closure, on_event)
+        return closure
+
+    def _missing_imports(self, code: str, closure: Closure) -> list[MissingImport]:
+        """The code's imports that no package of the (pulled) closure provides."""
+        provided = [name for pin in closure.pins if (entry := self.packages.store.get(pin.key))
+                    for name in entry.metadata.import_names]
+        return missing_imports(code, provided, self._known_packages())
+
+    async def _started(self, name: str, code: str, requirements: str, closure: Closure, settings: LambdaSettings,
+                       report: EventSink) -> LambdaVersion:
+        """Stage a version, import its handler in a fresh sandbox, make it current; on any
+        failure, discard it (a handler that fails to import says what to add)."""
+        version = self.registry.stage(name, code, requirements, closure, settings)
+        report(PullEvent("starting", name, message=f"version {version.number}"))
+        spec: LambdaSpec | None = None
+        try:
+            spec = await asyncio.to_thread(self._spec_of, version)  # checks the packages' files
+            await self.runtimes.start(spec)
+            self.registry.activate(version)
+            self._specs[name] = (self._current_target(name), spec, version.number)
+        except BaseException as error:  # an import error, a refused spec, a cancelled request alike
+            if spec is not None and self._runtimes is not None:
+                self._runtimes.discard(spec)
+            self.registry.discard(version)
+            if isinstance(error, LambdaStartError):
+                raise hinted_start_error(error, requirements, closure, self._distribution_for) from None
+            raise
+        self._keep_packages(name)
+        report(PullEvent("deployed", name, message=f"version {version.number}"))
+        return version
+
+    def _distribution_for(self, module: str) -> str:
+        return distribution_for(module, self._known_packages())
+
+    def _known_packages(self) -> Iterator[EntryMetadata]:
+        """What the store records of every package in it: the first answer to "what provides X"
+        (a generator: the store is read only if it is asked)."""
+        for entry in self.packages.packages():
+            yield entry.metadata
+
     def _compile(self, requirements: Sequence) -> Closure:
         if requirements:
             return self.packages.compile(requirements)

@@ -59,6 +59,9 @@ EXPECTED_FILES = {
     "modern-1.0-py3-none-any.whl",
     "bulky-1.0-py3-none-any.whl",
     *(f"evil_{n}-1.0.tar.gz" for n in ("escape", "home", "net", "forkbomb", "alloc", "fill", "hang", "tamper")),
+    "pyyaml-6.0.1-py3-none-any.whl",
+    *(f"numpy-{v}-py3-none-any.whl" for v in ("1.26.4", "2.0.0")),
+    "oldabi-1.0-py3-none-any.whl",
 }
 HOSTILE = {f"evil-{n}" for n in ("escape", "home", "net", "forkbomb", "alloc", "fill", "hang")}
 # Hostile in its metadata hooks too, with PKG-INFO a resolver must not trust: it attacks the resolve sandbox.

@@ -28,8 +28,9 @@ class Client(Protocol):
         """Compile `requirements` and pull the closure: closure, installed, hits, seconds, packages."""
 
     def deploy(self, name: str, code: str, requirements: str, settings: dict[str, Any],
-               on_event: EventSink) -> dict[str, Any]:
-        """Deploy a new version (`settings` may give only some fields) and describe the lambda."""
+               on_event: EventSink, force: bool = False) -> dict[str, Any]:
+        """Deploy a new version (`settings` may give only some fields), unless the current one is
+        the same and not `force`; describe the lambda, with `unchanged`, `added` and `missing`."""
 
     def invoke(self, name: str, event: Any) -> dict[str, Any]:
         """Call the lambda: result, stdout, stderr, duration, cold, version."""

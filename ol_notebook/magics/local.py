@@ -16,7 +16,13 @@ from collections.abc import Callable, Coroutine
 from dataclasses import asdict
 from typing import Any, TypeVar
 
-from ol_notebook.api import entry_to_json, invocation_to_json, lambda_settings_from_json, pulled_to_json
+from ol_notebook.api import (
+    deployed_to_json,
+    entry_to_json,
+    invocation_to_json,
+    lambda_settings_from_json,
+    pulled_to_json,
+)
 from ol_notebook.magics.errors import MagicError
 from ol_notebook.puller import EventSink, PullEvent
 from ol_notebook.settings import Settings
@@ -48,12 +54,12 @@ class LocalClient:
         return self._run(pull, on_event)
 
     def deploy(self, name: str, code: str, requirements: str, settings: dict[str, Any],
-               on_event: EventSink) -> dict[str, Any]:
+               on_event: EventSink, force: bool = False) -> dict[str, Any]:
         merged = lambda_settings_from_json(settings, self.worker.settings.lambda_defaults)
 
         async def deploy(sink: EventSink) -> dict[str, Any]:
-            await self.worker.deploy(name, code, requirements, merged, sink)
-            return self.worker.describe(name)
+            deployment = await self.worker.deploy(name, code, requirements, merged, sink, force=force)
+            return deployed_to_json(deployment, self.worker.describe(name))
 
         return self._run(deploy, on_event)
 

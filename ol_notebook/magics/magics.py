@@ -33,6 +33,8 @@ from ol_notebook.sizes import parse_size
 
 # The body of a cell magic starts below its `%%ol_lambda` line: body line 1 is cell line 2.
 CELL_LINE_OFFSET = 1
+AUTO_INSTALL_ON = ("auto-install is on: lambdas deployed from cells from now on get the packages of what they "
+                   "import added to their requirements")
 
 
 @magics_class
@@ -40,6 +42,7 @@ class OLMagics(Magics):
     def __init__(self, shell: Any):
         super().__init__(shell)
         self.requirements: list[str] = []  # the notebook's, as last pulled by %ol_requirements
+        self.auto_install = False  # %ol_requirements --auto-install: cells deployed afterwards install imports
         self._client: Client | None = None
         self._from_cells: set[str] = set()  # lambdas deployed from cells of this session
 
@@ -64,6 +67,9 @@ class OLMagics(Magics):
     @argument("--add", action="store_true",
               help="add to the current requirements (replacing any for the same package) instead of replacing them")
     @argument("--show", action="store_true", help="show the current requirements; compile and pull nothing")
+    @argument("--auto-install", action="store_true",
+              help="lambdas deployed from cells from now on get the packages of what they import added "
+                   "(like %%%%ol_lambda NAME --auto-install)")
     @line_magic
     @shows_errors
     def ol_requirements(self, line: str) -> Table | None:
@@ -71,12 +77,16 @@ class OLMagics(Magics):
 
         Compiles them to a pinned closure, pulls what the store lacks (with live progress), and
         shows every pinned package, already in the store or pulled now. Without requirements,
-        like --show.
+        like --show. With --auto-install, every %%ol_lambda cell deployed afterwards in this
+        session also gets the distributions of the modules it imports that no package provides.
         """
         args = _parse(self.ol_requirements, line)
         if args is None:
             return None
         given = [*args.requirements, *(str(req) for path in args.files for req in read_requirements_file(Path(path)))]
+        if args.auto_install:
+            self.auto_install = True
+            print(AUTO_INSTALL_ON)
         if args.show or not given:
             if given:
                 raise UsageError("--show takes no requirements: it shows the current ones")
@@ -100,6 +110,10 @@ class OLMagics(Magics):
     @argument("--requirements", metavar="'REQ ...'",
               help="this lambda's requirements instead of the notebook's, e.g. --requirements 'alpha==1.0 beta'")
     @argument("--instances", type=int, help="workers at once (default 4); more callers wait in a queue")
+    @argument("--auto-install", action="store_true",
+              help="add the distributions of the modules it imports that no package provides to its requirements")
+    @argument("--force", action="store_true",
+              help="deploy a new version even if code, requirements, settings and pins are unchanged")
     @cell_magic
     @shows_errors
     def ol_lambda(self, line: str, cell: str) -> LambdaHandle | None:
@@ -115,13 +129,15 @@ class OLMagics(Magics):
         name = validate_name(args.name)
         validate_code(cell, name, line_offset=CELL_LINE_OFFSET)
         requirements = self._lambda_requirements(name, cell, args.requirements)
+        settings = _settings(args)
+        if self.auto_install:
+            settings["auto_install"] = True
         with LiveProgress(f"Deploying {name}") as progress:
             try:
-                deployed = self.client.deploy(name, cell, "\n".join(requirements), _settings(args), progress)
+                deployed = self.client.deploy(name, cell, "\n".join(requirements), settings, progress, force=args.force)
             except OLError as error:  # e.g. its import failed: the traceback is in the cell's lines
                 raise rendered(error, CELL_LINE_OFFSET) from None
-            pins = ", ".join(deployed["pins"]) or "no packages"
-            progress.finish(f"version {deployed['version']} deployed ({pins})")
+            progress.finish(_deployed(deployed))
         self._from_cells.add(name)
         handle = self._handle(name)
         self.shell.user_ns[name.replace("-", "_")] = handle
@@ -246,6 +262,15 @@ def _package(requirement: str) -> str:
         return requirement  # the engine reports it, naming the requirement
 
 
+def _deployed(deployed: dict[str, Any]) -> str:
+    """What a deploy did, for the end of its progress display."""
+    pins = ", ".join(deployed["pins"]) or "no packages"
+    if deployed.get("unchanged"):
+        return f"unchanged, still version {deployed['version']} ({pins})"
+    added = f" with {', '.join(deployed['added'])} added for its imports" if deployed.get("added") else ""
+    return f"version {deployed['version']} deployed{added} ({pins})"
+
+
 def _settings(args: argparse.Namespace) -> dict[str, Any]:
     """Only the settings the line gives: the engine's defaults fill the rest."""
     given = {
@@ -254,6 +279,7 @@ def _settings(args: argparse.Namespace) -> dict[str, Any]:
         "instances": args.instances,
         "network": _network(args),
         "env": dict(_pair(item) for item in args.env) or None,
+        "auto_install": args.auto_install or None,
     }
     return {key: value for key, value in given.items() if value is not None}
 

@@ -50,8 +50,8 @@ class RestClient:
         return self._stream("POST", "pull", {"requirements": requirements}, on_event)
 
     def deploy(self, name: str, code: str, requirements: str, settings: dict[str, Any],
-               on_event: EventSink) -> dict[str, Any]:
-        body = {"code": code, "requirements": requirements, "settings": settings}
+               on_event: EventSink, force: bool = False) -> dict[str, Any]:
+        body = {"code": code, "requirements": requirements, "settings": settings, "force": force}
         return self._stream("PUT", f"lambdas/{_segment(name)}", body, on_event)
 
     def invoke(self, name: str, event: Any) -> dict[str, Any]:

@@ -40,6 +40,9 @@ class LambdaSettings:
     env: dict[str, str] = field(default_factory=dict)
     instances: int = 4  # workers at once; more callers wait in a bounded queue
     queue: int = 64  # callers that may wait for a worker; beyond that a call fails at once as busy
+    # Add the distributions of imports no package provides to its requirements, at deploy and on a
+    # call that fails with ModuleNotFoundError (an explicit opt-in: it installs what the code names).
+    auto_install: bool = False
 
     def __post_init__(self) -> None:
         timeout = self.timeout
@@ -56,6 +59,9 @@ class LambdaSettings:
         if self.processes < self.instances + 1:
             raise InvalidSettings(f"lambda setting 'processes' ({self.processes}) must be at least 'instances' + 1 "
                                   f"({self.instances + 1}): every instance is a process, and so is the zygote")
+        if not isinstance(self.auto_install, bool):
+            raise InvalidSettings(f"lambda setting 'auto_install' must be true or false, not "
+                                  f"{_shown(self.auto_install)}")
         if problem := network_problem(self.network):
             raise InvalidSettings(f"lambda setting {problem}")
         _check_env(self.env)

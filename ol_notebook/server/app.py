@@ -76,6 +76,9 @@ class OLNotebookApp(ExtensionApp):
                            help="Default network of lambdas: True (internet from a network namespace of "
                                 "their own), False (none) or 'host' (this machine's network; warns on every "
                                 "deploy)").tag(config=True)
+    lambda_auto_install = Bool(False, help="Default of lambdas' auto_install: add the distributions of imports no "
+                                           "package provides to their requirements (installs what code names)"
+                               ).tag(config=True)
     export_to_kernels = Bool(True, help="Put this server's URL and token in the environment kernels inherit, "
                                         "so the magics use this server").tag(config=True)
 
@@ -128,7 +131,8 @@ class OLNotebookApp(ExtensionApp):
             concurrency=self.concurrency,
             compile_bytecode=self.compile_bytecode,
             lambda_defaults=LambdaSettings(timeout=self.lambda_timeout, memory=parse_size(self.lambda_memory),
-                                           instances=self.lambda_instances, network=self.lambda_network),
+                                           instances=self.lambda_instances, network=self.lambda_network,
+                                           auto_install=self.lambda_auto_install),
         )
 
     def initialize_settings(self) -> None:

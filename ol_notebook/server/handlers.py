@@ -22,6 +22,7 @@ from ol_notebook.api import (
     BadRequest,
     compiled_to_json,
     corruptions_to_json,
+    deployed_to_json,
     error_to_json,
     event_to_json,
     gc_report_to_json,
@@ -171,11 +172,12 @@ class LambdaHandler(OLHandler):
         body = self.json_body()
         code = _field(body, "code", str)
         requirements = _field(body, "requirements", str, "")
+        force = _field(body, "force", bool, False)
         settings = lambda_settings_from_json(body.get("settings"), self.worker.settings.lambda_defaults)
 
         async def deploy(on_event: EventSink) -> dict[str, Any]:
-            await self.worker.deploy(name, code, requirements, settings, on_event)
-            return self.worker.describe(name)
+            deployment = await self.worker.deploy(name, code, requirements, settings, on_event, force=force)
+            return deployed_to_json(deployment, self.worker.describe(name))
 
         await self.run_operation(f"deploy-{name}", name, deploy)
 

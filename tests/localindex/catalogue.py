@@ -114,6 +114,7 @@ def packages(net_targets: list[tuple[str, int]]) -> list[Package]:
         simple("modern", "1.0", requires_python=">=3.12"),
         _bulky(),
         *hostile_packages(net_targets),
+        *_import_packages(),
     ]
 
 
@@ -128,3 +129,23 @@ def build_catalogue(dest: Path, *, canary: tuple[str, int] | None = None, index:
     for package in packages(targets):
         write_package(package, dest)
     return dest
+
+
+# An extension module built against numpy 1.x fails to import under numpy 2 with this (pandas 1.5 does).
+NUMPY_ABI_ERROR = ("numpy.dtype size changed, may indicate binary incompatibility. Expected 96 from C header, "
+                   "got 88 from PyObject")
+
+
+def _import_packages() -> list[Package]:
+    """For inferred requirements and the numpy ABI hint: ``pyyaml`` provides ``yaml`` (a module
+    named unlike its distribution), a ``numpy`` 1.x and 2.x, and ``oldabi``, which needs numpy
+    without an upper bound and fails to import under numpy 2 as binaries built for 1.x do."""
+    oldabi = (f"\nimport numpy\n\nif int(numpy.__version__.split('.')[0]) >= 2:\n"
+              f"    raise ValueError({NUMPY_ABI_ERROR!r})\n")
+    return [
+        Package("pyyaml", "6.0.1", {"yaml/__init__.py": module_text("pyyaml", "6.0.1", "\ndef safe_load(text):\n"
+                                                                    "    return text\n")}),
+        simple("numpy", "1.26.4"),
+        simple("numpy", "2.0.0"),
+        simple("oldabi", "1.0", "numpy", body=oldabi),
+    ]
