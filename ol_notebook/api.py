@@ -15,7 +15,7 @@ from typing import Any
 from ol_notebook.deployment import Deployment
 from ol_notebook.errors import OLError
 from ol_notebook.index.config import IndexConfigError
-from ol_notebook.puller import InstallError, PullError, PullEvent, PullReport
+from ol_notebook.puller import EventSink, InstallError, PullError, PullEvent, PullReport
 from ol_notebook.registry import InvalidLambda, InvalidSettings, LambdaSettings, RegistryError
 from ol_notebook.resolve import (
     Closure,
@@ -32,6 +32,7 @@ from ol_notebook.runtime import (
     InvalidEvent,
     Invocation,
     LambdaBusy,
+    LambdaCancelled,
     LambdaCrashed,
     LambdaError,
     LambdaRuntimeError,
@@ -39,6 +40,7 @@ from ol_notebook.runtime import (
     LambdaStartError,
     LambdaStopped,
     LambdaTimeout,
+    OutputSink,
     ResultNotSerializable,
     ResultTooLarge,
 )
@@ -82,6 +84,7 @@ STATUS_BY_ERROR: tuple[tuple[type[BaseException], int], ...] = (
     (PullError, 422),
     (InstallError, 422),
     (LambdaBusy, 429),
+    (LambdaCancelled, 499),
     (LambdaError, 500),
     (IndexUnreachable, 502),
     (ResolveError, 502),
@@ -104,8 +107,8 @@ _PLAIN_ERRORS: dict[str, type[OLError]] = {
 }
 _LAMBDA_ERRORS: dict[str, type[LambdaRuntimeError]] = {
     cls.__name__: cls
-    for cls in (InvalidEvent, EventTooLarge, LambdaBusy, LambdaCrashed, LambdaStartError, ResultTooLarge,
-                ResultNotSerializable, LambdaStopped, LambdaTimeout)
+    for cls in (InvalidEvent, EventTooLarge, LambdaBusy, LambdaCancelled, LambdaCrashed, LambdaStartError,
+                ResultTooLarge, ResultNotSerializable, LambdaStopped, LambdaTimeout)
 }
 
 
@@ -119,10 +122,9 @@ def status_for(error: BaseException) -> int:
 def error_to_json(error: BaseException) -> dict[str, Any]:
     details: dict[str, Any] = {}
     if isinstance(error, LambdaRuntimeError):
-        details["lambda"] = error.lambda_name
+        details.update({"lambda": error.lambda_name, "stdout": error.stdout, "stderr": error.stderr})
     if isinstance(error, LambdaError):
-        details.update(type=error.type, message=error.message, traceback=error.traceback,
-                       stdout=error.stdout, stderr=error.stderr)
+        details.update(type=error.type, message=error.message, traceback=error.traceback)
     elif isinstance(error, LambdaStartError):
         details.update(reason=error.reason, traceback=error.traceback)
     elif isinstance(error, PullError):
@@ -143,7 +145,8 @@ def error_from_json(status: int, body: Any) -> OLError:
     if kind == "LambdaStartError":
         return LambdaStartError(name, details.get("reason", message), details.get("traceback", ""))
     if kind in _LAMBDA_ERRORS:
-        return _LAMBDA_ERRORS[kind].restored(name, message)
+        return _LAMBDA_ERRORS[kind].restored(name, message).with_output(details.get("stdout", ""),
+                                                                       details.get("stderr", ""))
     if kind in _PLAIN_ERRORS:
         return _PLAIN_ERRORS[kind](message)
     return APIError(kind, message, status, details)
@@ -173,6 +176,7 @@ def invocation_to_json(invocation: Invocation) -> dict[str, Any]:
         "duration": invocation.duration,
         "cold": invocation.cold,
         "version": invocation.version,
+        "auto_installed": list(invocation.auto_installed),
     }
 
 
@@ -207,6 +211,11 @@ def gc_report_to_json(report: GcReport) -> dict[str, Any]:
 
 def event_to_json(event: PullEvent, operation: str = "") -> dict[str, Any]:
     return {"operation": operation, **asdict(event)}
+
+
+def output_events(name: str, on_event: EventSink) -> OutputSink:
+    """Lambda `name`'s output as events: of kind "stdout" or "stderr", keyed by its name."""
+    return lambda stream, text: on_event(PullEvent(stream, name, message=text))
 
 
 def event_from_json(data: dict[str, Any]) -> PullEvent:

@@ -34,7 +34,7 @@ from ol_notebook.puller import EventSink, PullEvent, PullReport
 from ol_notebook.registry import LambdaSettings, LambdaVersion, Registry, validate_code, validate_name
 from ol_notebook.resolve import Closure, parse_requirements
 from ol_notebook.resolve.imports import MissingImport, distribution_for, is_stdlib, missing_imports, missing_module
-from ol_notebook.runtime import Invocation, LambdaError, LambdaSpec, LambdaStartError, Runtimes
+from ol_notebook.runtime import Invocation, LambdaError, LambdaSpec, LambdaStartError, OutputSink, Runtimes
 from ol_notebook.settings import Settings
 from ol_notebook.store import Corruption, Entry, EntryMetadata, GcReport, StoreError
 
@@ -127,20 +127,40 @@ class Worker:
             return None
         return replace(deployment, added=(distribution, *deployment.added))
 
-    async def invoke(self, name: str, event: Any) -> Invocation:
+    async def invoke(self, name: str, event: Any, on_output: OutputSink | None = None) -> Invocation:
+        """Call the lambda; `on_output(stream, text)` gets what it prints while it runs. A lambda
+        with `auto_install` whose f failed to import a module is redeployed with the module's
+        distribution and called once more (`auto_installed` in the result says what was added)."""
+        try:
+            return await self._invoke_once(name, event, on_output)
+        except LambdaError as error:
+            if (deployment := await self.retry_missing_import(name, error)) is None:
+                raise
+        result = await self._invoke_once(name, event, on_output)
+        return replace(result, auto_installed=deployment.added)
+
+    async def _invoke_once(self, name: str, event: Any, on_output: OutputSink | None) -> Invocation:
         # The current spec from memory; after a change, read and checked in a thread (it hashes).
         spec, number = self._cached_spec(name) or await asyncio.to_thread(self._load_spec, name)
         started = time.time()
         try:
-            result = await self.runtimes.invoke(spec, event)
+            result = await self.runtimes.invoke(spec, event, on_output)
         except OLError as error:
-            printed = (error.stdout, error.stderr) if isinstance(error, LambdaError) else ("", "")
-            self._invocations.append(name, InvocationLog(started, number, time.time() - started, False, False,
-                                                         f"{type(error).__name__}: {error}", *printed))
+            self._log_failure(name, number, started, f"{type(error).__name__}: {error}",
+                              getattr(error, "stdout", ""), getattr(error, "stderr", ""))
+            raise
+        except asyncio.CancelledError:  # its caller left while it waited for a worker: it never ran
+            self._log_failure(name, number, started, f"LambdaCancelled: lambda {name!r} was cancelled by its caller "
+                                                     "while it waited for a worker")
             raise
         self._invocations.append(name, InvocationLog(started, number, result.duration, result.cold, True, None,
                                                      result.stdout, result.stderr))
         return result
+
+    def _log_failure(self, name: str, number: int, started: float, error: str, stdout: str = "",
+                     stderr: str = "") -> None:
+        self._invocations.append(name, InvocationLog(started, number, time.time() - started, False, False, error,
+                                                     stdout, stderr))
 
     def lambdas(self) -> list[dict[str, Any]]:
         """Every deployed lambda with its version, settings, pins and runtime state."""

@@ -32,8 +32,10 @@ class Client(Protocol):
         """Deploy a new version (`settings` may give only some fields), unless the current one is
         the same and not `force`; describe the lambda, with `unchanged`, `added` and `missing`."""
 
-    def invoke(self, name: str, event: Any) -> dict[str, Any]:
-        """Call the lambda: result, stdout, stderr, duration, cold, version."""
+    def invoke(self, name: str, event: Any, on_event: EventSink | None = None) -> dict[str, Any]:
+        """Call the lambda: result, stdout, stderr, duration, cold, version, auto_installed. With
+        `on_event`, what it prints arrives there while it runs, as events of kind "stdout" and
+        "stderr". An interrupt (KeyboardInterrupt) while it runs cancels the call in the engine."""
 
     def lambdas(self) -> list[dict[str, Any]]: ...
 

@@ -1,8 +1,10 @@
 """A deployed lambda as a Python callable in the notebook: `scraper(event)` returns its result.
 
-What the lambda printed is written to the notebook's own stdout and stderr; an exception in
-the lambda is raised here as the engine's `LambdaError`, shown with the lambda's traceback
-in the lines of the cell it was deployed from.
+What the lambda prints is written to the notebook's own stdout and stderr while it runs (so
+a lambda printing a line a second shows a line a second, and what it printed before a
+timeout stays in the cell); an exception in the lambda is raised here as the engine's
+`LambdaError`, shown with the lambda's traceback in the lines of the cell it was deployed
+from. Interrupting the kernel cancels the call in the engine too, and shows one line.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from ol_notebook.errors import OLError
 from ol_notebook.magics.client import Client
 from ol_notebook.magics.errors import rendered
 from ol_notebook.magics.views import Table, lambda_table, logs_table
-from ol_notebook.runtime import LambdaError
+from ol_notebook.puller import PullEvent
 
 
 class LambdaHandle:
@@ -27,12 +29,14 @@ class LambdaHandle:
 
     def __call__(self, event: Any) -> Any:
         try:
-            answer = self._client.invoke(self.name, event)
+            answer = self._client.invoke(self.name, event, _echo)
         except OLError as error:
-            if isinstance(error, LambdaError):
-                _echo(error.stdout, error.stderr)
             raise rendered(error, self._cell_line_offset) from None
-        _echo(answer["stdout"], answer["stderr"])
+        except KeyboardInterrupt:
+            raise CallInterrupted(self.name) from None
+        if answer.get("auto_installed"):
+            print(f"lambda {self.name}: added {', '.join(answer['auto_installed'])} for an import of f, "
+                  "redeployed and called again", file=sys.stderr)
         return answer["result"]
 
     def describe(self) -> dict[str, Any]:
@@ -63,6 +67,20 @@ class LambdaHandle:
             return str(error)
 
 
-def _echo(stdout: str, stderr: str) -> None:
-    sys.stdout.write(stdout)
-    sys.stderr.write(stderr)
+class CallInterrupted(KeyboardInterrupt):
+    """The kernel was interrupted during a call: a KeyboardInterrupt (loops that stop on one still
+    do), shown as one line, for the engine cancelled the call and there is nothing more to see."""
+
+    def __init__(self, name: str):
+        super().__init__(f"the call of lambda {name!r} was cancelled; its worker was killed")
+
+    def _render_traceback_(self) -> list[str]:
+        return [f"KeyboardInterrupt: {self}"]
+
+
+def _echo(event: PullEvent) -> None:
+    """What the lambda prints, where the notebook prints."""
+    stream = sys.stdout if event.kind == "stdout" else sys.stderr if event.kind == "stderr" else None
+    if stream is not None:
+        stream.write(event.message)
+        stream.flush()

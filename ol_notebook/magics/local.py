@@ -21,6 +21,7 @@ from ol_notebook.api import (
     entry_to_json,
     invocation_to_json,
     lambda_settings_from_json,
+    output_events,
     pulled_to_json,
 )
 from ol_notebook.magics.errors import MagicError
@@ -63,11 +64,12 @@ class LocalClient:
 
         return self._run(deploy, on_event)
 
-    def invoke(self, name: str, event: Any) -> dict[str, Any]:
-        async def invoke(_: EventSink) -> dict[str, Any]:
-            return invocation_to_json(await self.worker.invoke(name, event))
+    def invoke(self, name: str, event: Any, on_event: EventSink | None = None) -> dict[str, Any]:
+        async def invoke(sink: EventSink) -> dict[str, Any]:
+            on_output = output_events(name, sink) if on_event else None
+            return invocation_to_json(await self.worker.invoke(name, event, on_output))
 
-        return self._run(invoke)
+        return self._run(invoke, on_event)
 
     def lambdas(self) -> list[dict[str, Any]]:
         return self._call(self.worker.lambdas)

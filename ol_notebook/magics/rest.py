@@ -54,12 +54,15 @@ class RestClient:
         body = {"code": code, "requirements": requirements, "settings": settings, "force": force}
         return self._stream("PUT", f"lambdas/{_segment(name)}", body, on_event)
 
-    def invoke(self, name: str, event: Any) -> dict[str, Any]:
+    def invoke(self, name: str, event: Any, on_event: EventSink | None = None) -> dict[str, Any]:
+        """One round trip; streamed as NDJSON when `on_event` wants the output as it is printed.
+        An interrupt closes the connection, which cancels the call on the server."""
         try:
             body = json.dumps(event)
         except (TypeError, ValueError) as error:  # what the engine itself says of such an event
             raise InvalidEvent(name, str(error)) from None
-        return self._request("POST", f"run/{_segment(name)}?details=1", body)
+        path = f"run/{_segment(name)}?details=1"
+        return self._request("POST", path, body) if on_event is None else self._stream("POST", path, body, on_event)
 
     def lambdas(self) -> list[dict[str, Any]]:
         return self._request("GET", "lambdas")["lambdas"]

@@ -94,7 +94,9 @@ class Invocation:
     """A result and how it came about. duration: seconds from the call to the reply, as the
     caller saw it (queueing and a cold start included). cold: the worker that served it had
     served nothing before (a new sandbox, or a worker just forked). version: the spec version
-    that served it (during a redeploy, calls in flight finish on the old one)."""
+    that served it (during a redeploy, calls in flight finish on the old one). auto_installed:
+    the distributions the engine added to the lambda before it served this call (its f
+    imported a module none of its packages provided, and it may install what it imports)."""
 
     value: Any
     stdout: str
@@ -102,3 +104,4 @@ class Invocation:
     duration: float
     cold: bool
     version: str = ""
+    auto_installed: tuple[str, ...] = ()

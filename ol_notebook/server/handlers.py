@@ -28,6 +28,7 @@ from ol_notebook.api import (
     gc_report_to_json,
     invocation_to_json,
     lambda_settings_from_json,
+    output_events,
     packages_to_json,
     pulled_to_json,
     status_for,
@@ -35,7 +36,7 @@ from ol_notebook.api import (
 from ol_notebook.errors import OLError
 from ol_notebook.puller import EventSink, PullEvent
 from ol_notebook.resolve import Closure
-from ol_notebook.runtime import InvalidEvent
+from ol_notebook.runtime import InvalidEvent, Invocation
 from ol_notebook.server.progress import CLOSED, ProgressHub
 from ol_notebook.worker import Worker
 
@@ -50,6 +51,10 @@ _MISSING = object()
 
 class OLHandler(APIHandler):
     auth_resource = AUTH_RESOURCE
+    # Whether a client that closes its connection stops the operation (a call) or not (a pull or a
+    # deploy finishes whole: the store and the registry are never left half-written).
+    cancel_on_close = False
+    _operation: asyncio.Task | None = None
 
     @property
     def app(self) -> OLNotebookApp:
@@ -81,11 +86,13 @@ class OLHandler(APIHandler):
         self.set_status(status)
         self.finish(json.dumps(data))
 
-    async def run_operation(self, what: str, subject: str, operation: Callable[[EventSink], Awaitable[Any]]) -> None:
-        """Run a long operation; stream its progress as NDJSON if the client asked for it.
+    async def run_operation(self, what: str, subject: str, operation: Callable[[EventSink], Awaitable[Any]],
+                            reply: Callable[[Any], Any] = lambda result: result) -> None:
+        """Run an operation; stream its events as NDJSON if the client asked for it, then the
+        result line (`reply` of what it returned), else answer `reply` of it as JSON.
 
-        When it fails, the event stream also gets a last "failed" event keyed by `subject` (the
-        lambda's name, or "pull"), so its watchers see how the operation ended."""
+        Its events go to the event stream too; when it fails, that gets a last "failed" event keyed
+        by `subject` (a lambda's name, or "pull"), so its watchers see how the operation ended."""
         operation_id = self.hub.new_operation(what)
 
         async def reported(on_event: EventSink) -> Any:
@@ -97,10 +104,15 @@ class OLHandler(APIHandler):
                 raise
 
         if NDJSON not in self.request.headers.get("Accept", ""):
-            self.reply(await reported(self.hub.sink(operation_id)))
+            self._operation = asyncio.ensure_future(reported(self.hub.sink(operation_id)))
+            try:
+                self.reply(reply(await self._operation))
+            except asyncio.CancelledError:  # a call cancelled as its client left, before it ran
+                if not self.request.connection.stream.closed():
+                    raise
             return
         events: asyncio.Queue[PullEvent | None] = asyncio.Queue()
-        task = asyncio.ensure_future(reported(self.hub.sink(operation_id, also=events.put_nowait)))
+        self._operation = task = asyncio.ensure_future(reported(self.hub.sink(operation_id, also=events.put_nowait)))
         # Events reach the loop before the operation's own completion does, so this comes last.
         task.add_done_callback(lambda _: events.put_nowait(None))
         self.set_header("Content-Type", NDJSON)
@@ -110,15 +122,22 @@ class OLHandler(APIHandler):
                 self.write(json.dumps({"event": event_to_json(event, operation_id)}) + "\n")
                 await self.flush()
         except StreamClosedError:
-            await asyncio.wait([task])  # the client left; the operation still finishes (or fails) whole
+            self.on_connection_close()
+            await asyncio.wait([task])  # the client left: a call is cancelled, other operations finish whole
             return
         try:
-            line = {"result": task.result()}
+            line = {"result": reply(task.result())}
         except Exception as error:
             self.log_exception(type(error), error, error.__traceback__)
             line = error_to_json(error)
         self.write(json.dumps(line) + "\n")
         self.finish(set_content_type=NDJSON)
+
+    def on_connection_close(self) -> None:
+        """The client left (an interrupted kernel, a closed tab): cancel a call it was waiting for."""
+        if self.cancel_on_close and self._operation is not None and not self._operation.done():
+            self._operation.cancel()
+        super().on_connection_close()
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         error = kwargs.get("exc_info", (None, None, None))[1]
@@ -215,7 +234,14 @@ class LogsHandler(OLHandler):
 
 
 class RunHandler(OLHandler):
-    """OpenLambda's run/NAME: the event in, the handler's result out."""
+    """OpenLambda's run/NAME: the event in, the handler's result out (with `details=1`, also its
+    output, duration, cold start and version).
+
+    What the lambda prints goes to the event stream while it runs, as events of kind "stdout" and
+    "stderr" keyed by the lambda's name; asked for NDJSON, the response streams them too before
+    its result line. A client that closes the connection cancels the call (its worker is killed)."""
+
+    cancel_on_close = True
 
     @web.authenticated
     @authorized("execute")
@@ -226,11 +252,12 @@ class RunHandler(OLHandler):
             raise InvalidEvent(name, f"the request body is not JSON ({error})") from None
         except RecursionError:
             raise InvalidEvent(name, f"this one is nested deeper than {TOO_DEEP}") from None
-        invocation = await self.worker.invoke(name, event)
-        if self.get_query_argument("details", "0") == "1":
-            self.finish(json.dumps(invocation_to_json(invocation)))
-        else:
-            self.finish(json.dumps(invocation.value))
+
+        async def run(on_event: EventSink) -> Invocation:
+            return await self.worker.invoke(name, event, output_events(name, on_event))
+
+        details = self.get_query_argument("details", "0") == "1"
+        await self.run_operation(f"run-{name}", name, run, invocation_to_json if details else _value)
 
 
 class CompileHandler(OLHandler):
@@ -258,6 +285,10 @@ class PullHandler(OLHandler):
             return pulled_to_json(pinned, report)
 
         await self.run_operation("pull", "pull", pull)
+
+
+def _value(invocation: Invocation) -> Any:
+    return invocation.value
 
 
 def _closure_from_json(data: dict[str, Any]) -> Closure:
