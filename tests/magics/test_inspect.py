@@ -78,7 +78,8 @@ def test_logs_show_recent_invocations_newest_last(ipython, echo):
 
 def test_rm_removes_the_lambda_and_its_handle(ipython, echo):
     ran = line(ipython, "ol_rm", "echo")
-    assert ran.stdout == "removed lambda echo and the variable echo (its handle); its packages stay in the store until a gc\n"
+    assert ran.stdout == ("removed lambda echo and the variable echo (its handle); its packages stay in the store "
+                          "until a gc\n")
     assert "echo" not in ipython.user_ns
     assert "echo" not in {row[0] for row in line(ipython, "ol_lambdas").value.rows}
     with pytest.raises(RegistryError, match="there is no lambda named 'echo'"):
