@@ -114,29 +114,22 @@ def bind(namespace: MutableMapping[str, Any], handle: LambdaHandle, *, clobber: 
         return Binding(variable, False, f"lambda {name!r} gets no variable: {variable} is a Python keyword; "
                                         f"its handle: {anyway}")
     held = namespace.get(variable, _NOTHING)
-    clash = _clash(variable, held, name)
-    if clash is None or clobber:
+    free = not hasattr(builtins, variable) if held is _NOTHING else isinstance(held, LambdaHandle) and held.name == name
+    if free:
         namespace[variable] = handle
-    if clash is None:
         return Binding(variable, True)
-    if clobber:
-        return Binding(variable, True, f"the handle of lambda {name!r} replaced {clash} (name the lambda otherwise "
-                                       f"to keep both; {anyway} gets a handle without a variable)")
-    return Binding(variable, False, f"{variable} not bound: it would replace {clash}; the handle: {anyway}")
+    lost = f"the builtin {variable}" if held is _NOTHING else f"the variable {variable}, which held {described(held)}"
+    if not clobber:
+        return Binding(variable, False, f"{variable} not bound: it would replace {lost}; the handle: {anyway}")
+    namespace[variable] = handle
+    if held is _NOTHING:
+        return Binding(variable, True, f"the handle of lambda {name!r} now shadows {lost} (del {variable} brings "
+                                       f"the builtin back; {anyway} gets a handle without a variable)")
+    return Binding(variable, True, f"the handle of lambda {name!r} replaced {lost} (name the lambda otherwise to "
+                                   f"keep both; {anyway} gets a handle without a variable)")
 
 
 _NOTHING = object()
-
-
-def _clash(variable: str, held: Any, name: str) -> str | None:
-    """What binding `variable` would lose, said for a message; None when nothing."""
-    if held is _NOTHING:
-        if hasattr(builtins, variable):
-            return f"the builtin {variable} (del {variable} brings it back)"
-        return None
-    if isinstance(held, LambdaHandle) and held.name == name:
-        return None
-    return f"the variable {variable}, which held {described(held)}"
 
 
 def described(value: Any) -> str:
