@@ -1,13 +1,16 @@
 """What the magics look like: progress that gives way to the result, bars only for active work, headings
 above tables, key/value tables without a header, a lambda's state said plainly, the errors a notebook
-catches importable from `ol_notebook` with their own class."""
+catches importable from `ol_notebook` with their own class; and a clone that running the quickstart leaves clean."""
 
 import os
+import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from IPython.utils.capture import capture_output
+from jupyter_server.services.contents.filemanager import FileContentsManager
 
 import ol_notebook
 from ol_notebook.magics.progress import LiveProgress, ProgressView
@@ -116,3 +119,23 @@ def test_import_ol_notebook_and_its_errors_do_not_import_ipython():
     done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=60)
     assert done.stdout.splitlines() == ["ol_notebook.runtime.errors False",
                                         "module 'ol_notebook' has no attribute 'nothing'"], done.stderr
+
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.skipif(not (REPO / ".git").exists(), reason="not a git checkout")
+def test_running_the_quickstart_in_jupyter_leaves_the_clone_clean():
+    """Jupyter's own contents manager saves a checkpoint beside the notebook, as when a user runs it."""
+    notebooks = REPO / "notebooks"
+    checkpoints = notebooks / ".ipynb_checkpoints"
+    existed = checkpoints.exists()
+    FileContentsManager(root_dir=str(REPO)).create_checkpoint("notebooks/quickstart.ipynb")
+    try:
+        assert any(checkpoints.iterdir())
+        status = subprocess.run(["git", "status", "--porcelain", "--untracked-files=all", "--", str(notebooks)],
+                                cwd=REPO, capture_output=True, text=True, check=True)
+        assert status.stdout == ""
+    finally:
+        if not existed:
+            shutil.rmtree(checkpoints)
