@@ -1,9 +1,10 @@
 """How errors look in a notebook: the engine's message, and a lambda's own traceback, never the
 frames of the magics that relayed them.
 
-IPython shows an exception through its `_render_traceback_` method when it has one. Engine
-errors keep their class (a notebook can still `except LambdaTimeout`); `rendered` only gives
-them that method, through a subclass of their own class named like it.
+IPython shows an exception through its `_render_traceback_` when it has one (it looks the
+attribute up on the value, so an instance attribute does). `rendered` sets one on the error
+itself: its class stays exactly the engine's (`type(error) is LambdaError`, a clean MRO), so a
+notebook can `except LambdaTimeout` and compare classes.
 """
 
 from __future__ import annotations
@@ -25,36 +26,35 @@ class MagicError(OLError):
     """A magic was used wrongly (a bad event, a bad `# /// script` block): the message says how."""
 
 
-class Rendered:
-    """Mixin: shown by IPython as its message, or a lambda's traceback, instead of a Python traceback."""
+class TracebackRenderer:
+    """An error's `_render_traceback_`: its message, or a lambda's traceback in the lines of its cell."""
 
-    # Where the lambda's code starts in the cell it came from: its tracebacks are shown in cell lines.
-    cell_line_offset: int | None = None
+    def __init__(self, error: OLError, cell_line_offset: int | None):
+        self.error = error
+        # Where the lambda's code starts in the cell it came from: its tracebacks are shown in cell lines.
+        self.cell_line_offset = cell_line_offset
 
-    def _render_traceback_(self) -> list[str]:
-        headline = f"{type(self).__name__}: {self}"
-        trace = getattr(self, "traceback", "")
+    def __call__(self) -> list[str]:
+        error = self.error
+        headline = f"{type(error).__name__}: {error}"
+        trace = getattr(error, "traceback", "")
         if not trace:
             return headline.splitlines()
-        name = getattr(self, "lambda_name", "")
+        name = getattr(error, "lambda_name", "")
         lines = in_cell_lines(trace, name, self.cell_line_offset).splitlines()
         if lines and lines[0].startswith("Traceback"):
             lines[0] = f"Traceback in lambda {name!r} (most recent call last):"
         # A handler's traceback ends with its exception; a failed start says what failed first.
-        return lines if getattr(self, "type", None) else [headline, *lines]
-
-
-@functools.cache
-def _rendered_class(cls: type[OLError]) -> type[OLError]:
-    return type(cls.__name__, (cls, Rendered), {"__module__": cls.__module__, "__qualname__": cls.__qualname__})
+        return lines if getattr(error, "type", None) else [headline, *lines]
 
 
 def rendered(error: OLError, cell_line_offset: int | None = None) -> OLError:
-    """The same error, shown cleanly by IPython (its class becomes a subclass of its class)."""
-    if not isinstance(error, Rendered):
-        error.__class__ = _rendered_class(type(error))
-    if cell_line_offset is not None:
-        error.cell_line_offset = cell_line_offset
+    """The same error, of the same class, shown cleanly by IPython."""
+    renderer = vars(error).get("_render_traceback_")
+    if not isinstance(renderer, TracebackRenderer):
+        error._render_traceback_ = TracebackRenderer(error, cell_line_offset)  # type: ignore[attr-defined]
+    elif cell_line_offset is not None:
+        renderer.cell_line_offset = cell_line_offset
     return error
 
 

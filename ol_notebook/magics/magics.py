@@ -1,4 +1,4 @@
-"""The magics: declare the notebook's requirements, deploy cells as lambdas, and look at them.
+"""The magics: declare the notebook's requirements, deploy cells as lambdas, get their handles, look at them.
 
 Each magic parses its line, calls the client, and returns something that displays itself
 (a table, a handle), so its result is also a value (`table = %ol_lambdas`). Engine errors
@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import shlex
+import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -24,9 +25,19 @@ from ol_notebook.errors import OLError
 from ol_notebook.magics.client import Client, connect
 from ol_notebook.magics.errors import MagicError, rendered, shows_errors
 from ol_notebook.magics.handle import LambdaHandle
+from ol_notebook.magics.lambdas import Binding, Lambdas, bind, described
 from ol_notebook.magics.progress import LiveProgress
 from ol_notebook.magics.script import check_python, read_script_metadata
-from ol_notebook.magics.views import Table, declared_table, lambdas_table, logs_table, packages_table, pulled_table
+from ol_notebook.magics.views import (
+    InvocationRecord,
+    Table,
+    declared_table,
+    full_record,
+    lambdas_table,
+    logs_table,
+    packages_table,
+    pulled_table,
+)
 from ol_notebook.registry import validate_code, validate_name
 from ol_notebook.resolve import read_requirements_file
 from ol_notebook.sizes import parse_size
@@ -45,6 +56,7 @@ class OLMagics(Magics):
         self.auto_install = False  # %ol_requirements --auto-install: cells deployed afterwards install imports
         self._client: Client | None = None
         self._from_cells: set[str] = set()  # lambdas deployed from cells of this session
+        self.lambdas = Lambdas(lambda: (self.client, self.handle))
 
     @property
     def client(self) -> Client:
@@ -139,9 +151,7 @@ class OLMagics(Magics):
                 raise rendered(error, CELL_LINE_OFFSET) from None
             progress.finish(_deployed(deployed))
         self._from_cells.add(name)
-        handle = self._handle(name)
-        self.shell.user_ns[name.replace("-", "_")] = handle
-        return handle
+        return self._bound(self.handle(name))
 
     @magic_arguments()
     @argument("-h", "--help", action="help", help="show this help")
@@ -160,17 +170,37 @@ class OLMagics(Magics):
             event = json.loads(text.strip() or "{}")
         except json.JSONDecodeError as error:
             raise MagicError(f"the event for lambda {name!r} is not valid JSON: {error}: {text.strip()}") from None
-        return self._handle(name)(event)
+        return self.handle(name)(event)
 
     @magic_arguments()
     @argument("-h", "--help", action="help", help="show this help")
+    @argument("name", metavar="NAME", help="the deployed lambda")
+    @line_magic
+    @shows_errors
+    def ol_handle(self, line: str) -> LambdaHandle | None:
+        """Get the handle of a deployed lambda without deploying it again (e.g. after a kernel restart),
+        and put it in its variable ('-' becomes '_'), like %%ol_lambda does."""
+        args = _parse(self.ol_handle, line)
+        if args is None:
+            return None
+        return self._bound(self.lambdas[args.name])
+
+    @magic_arguments()
+    @argument("-h", "--help", action="help", help="show this help")
+    @argument("--bind", action="store_true",
+              help="put every lambda's handle in its variable (after a kernel restart), except where the "
+                   "variable holds something else")
     @line_magic
     @shows_errors
     def ol_lambdas(self, line: str) -> Table | None:
         """The deployed lambdas: version, pins, state, latency."""
-        if _parse(self.ol_lambdas, line) is None:
+        args = _parse(self.ol_lambdas, line)
+        if args is None:
             return None
-        return lambdas_table(self.client.lambdas(), self.client.where)
+        lambdas = self.client.lambdas()
+        if args.bind:
+            self._bind_all([item["name"] for item in lambdas])
+        return lambdas_table(lambdas, self.client.where)
 
     @magic_arguments()
     @argument("-h", "--help", action="help", help="show this help")
@@ -186,13 +216,20 @@ class OLMagics(Magics):
     @argument("-h", "--help", action="help", help="show this help")
     @argument("name", metavar="NAME", help="the lambda")
     @argument("-n", "--limit", type=int, default=20, help="how many invocations (default 20)")
+    @argument("--full", type=int, metavar="N",
+              help="show invocation #N (#1 is the newest) whole: its error, stdout and stderr")
     @line_magic
     @shows_errors
-    def ol_logs(self, line: str) -> Table | None:
-        """A lambda's recent invocations, newest last: time, version, latency, outcome, output."""
+    def ol_logs(self, line: str) -> Table | InvocationRecord | None:
+        """A lambda's recent invocations, newest last, numbered from the newest (#1): time, version,
+        latency, outcome, and the last lines of their output; --full N shows one whole."""
         args = _parse(self.ol_logs, line)
         if args is None:
             return None
+        if args.full is not None:
+            if args.full < 1:
+                raise UsageError(f"--full takes an invocation's number, 1 (the newest) or more, not {args.full}")
+            return full_record(args.name, self.client.logs(args.name, args.full), args.full)
         if args.limit < 1:
             raise UsageError(f"--limit must be at least 1, not {args.limit}")
         return logs_table(args.name, self.client.logs(args.name, args.limit))
@@ -203,20 +240,42 @@ class OLMagics(Magics):
     @line_magic
     @shows_errors
     def ol_rm(self, line: str) -> None:
-        """Remove a lambda and its handle; its packages stay in the store until a gc."""
+        """Remove a lambda, and its variable if it still holds that lambda's handle; its packages stay
+        in the store until a gc."""
         args = _parse(self.ol_rm, line)
         if args is None:
             return
         self.client.remove(args.name)
         self._from_cells.discard(args.name)
         variable = args.name.replace("-", "_")
-        handle = self.shell.user_ns.get(variable)
-        if isinstance(handle, LambdaHandle) and handle.name == args.name:
+        held = self.shell.user_ns.get(variable)
+        if isinstance(held, LambdaHandle) and held.name == args.name:
             del self.shell.user_ns[variable]
-        print(f"removed lambda {args.name}; its packages stay in the store until a gc")
+            removed = f"removed lambda {args.name} and the variable {variable} (its handle)"
+        elif variable in self.shell.user_ns:
+            removed = (f"removed lambda {args.name}; the variable {variable} stays (it holds "
+                       f"{described(held)}, not this lambda's handle)")
+        else:
+            removed = f"removed lambda {args.name}"
+        print(f"{removed}; its packages stay in the store until a gc")
 
-    def _handle(self, name: str) -> LambdaHandle:
+    def handle(self, name: str) -> LambdaHandle:
+        """A handle on this engine; its tracebacks in cell lines if a cell of this session deployed it."""
         return LambdaHandle(self.client, name, CELL_LINE_OFFSET if name in self._from_cells else None)
+
+    def _bound(self, handle: LambdaHandle) -> LambdaHandle:
+        """`handle`, also put in its variable: the user named the lambda, so even over another value
+        (saying what it replaced)."""
+        _warn(bind(self.shell.user_ns, handle, clobber=True))
+        return handle
+
+    def _bind_all(self, names: Sequence[str]) -> None:
+        """Every lambda's handle in its variable, except where that would replace something else."""
+        bindings = [bind(self.shell.user_ns, self.handle(name), clobber=False) for name in names]
+        bound = [binding.variable for binding in bindings if binding.bound]
+        print(f"bound {len(bound)} handle{'' if len(bound) == 1 else 's'}{': ' if bound else ''}{', '.join(bound)}")
+        for binding in bindings:
+            _warn(binding)
 
     def _lambda_requirements(self, name: str, cell: str, option: str | None) -> list[str]:
         """The cell's `# /// script` dependencies, else --requirements, else the notebook's."""
@@ -232,6 +291,11 @@ class OLMagics(Magics):
         if option is not None:
             return _split(option)
         return list(self.requirements)
+
+
+def _warn(binding: Binding) -> None:
+    if binding.message:
+        print(f"warning: {binding.message}", file=sys.stderr)
 
 
 def _parse(magic: Callable[..., Any], line: str) -> argparse.Namespace | None:

@@ -19,8 +19,8 @@ class Ran:
 
     @property
     def texts(self) -> list[str]:
-        """The plain text of every display and update, in order."""
-        return [output.data["text/plain"] for output in self.displays]
+        """The plain text of every display and update, in order ("" for an emptied display)."""
+        return [output.data.get("text/plain", "") for output in self.displays]
 
 
 def capture(call: Callable[..., Any], *args: Any) -> Ran:

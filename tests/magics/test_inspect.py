@@ -66,11 +66,11 @@ def test_logs_show_recent_invocations_newest_last(ipython, echo):
     with pytest.raises(LambdaError):
         echo("fail")
     logs = line(ipython, "ol_logs", "echo").value
-    assert logs.caption == "last 2 invocations of echo"
-    assert [(row[1], row[4]) for row in logs.rows] == [
-        ("1", "ok"), ("1", "error: LambdaError: lambda 'echo' raised RuntimeError: asked to fail")]
-    assert logs.rows[0][5] == "event: first"
-    assert [row[4] for row in line(ipython, "ol_logs", "echo --limit 1").value.rows] == [logs.rows[-1][4]]
+    assert logs.caption.startswith("last 2 invocations of echo, newest last")
+    assert [(row[0], row[2], row[5]) for row in logs.rows] == [
+        ("#2", "1", "ok"), ("#1", "1", "error: LambdaError: lambda 'echo' raised RuntimeError: asked to fail")]
+    assert logs.rows[0][6] == "event: first"
+    assert [row[5] for row in line(ipython, "ol_logs", "echo --limit 1").value.rows] == [logs.rows[-1][5]]
     assert echo.logs(limit=1).rows == line(ipython, "ol_logs", "echo -n 1").value.rows
     with pytest.raises(UsageError, match="--limit must be at least 1"):
         line(ipython, "ol_logs", "echo --limit 0")
@@ -78,7 +78,8 @@ def test_logs_show_recent_invocations_newest_last(ipython, echo):
 
 def test_rm_removes_the_lambda_and_its_handle(ipython, echo):
     ran = line(ipython, "ol_rm", "echo")
-    assert ran.stdout == "removed lambda echo; its packages stay in the store until a gc\n"
+    assert ran.stdout == ("removed lambda echo and the variable echo (its handle); its packages stay in the store "
+                          "until a gc\n")
     assert "echo" not in ipython.user_ns
     assert "echo" not in {row[0] for row in line(ipython, "ol_lambdas").value.rows}
     with pytest.raises(RegistryError, match="there is no lambda named 'echo'"):

@@ -23,9 +23,9 @@ def test_plain_text_aligns_columns_and_indents_further_lines_of_a_cell():
     logs = [{"at": 0.0, "version": 2, "duration": 0.0123, "cold": True, "ok": True, "error": None,
              "stdout": "one\ntwo\n", "stderr": ""}]
     lines = repr(logs_table("scraper", logs)).splitlines()
-    assert lines[0] == "last 1 invocation of scraper"
-    assert lines[1].split() == ["time", "version", "latency", "start", "outcome", "output"]
-    assert lines[2].split()[2:] == ["2", "12.3", "ms", "cold", "ok", "one"]
+    assert lines[0] == "last 1 invocation of scraper, newest last (%ol_logs scraper --full N shows invocation #N whole)"
+    assert lines[1].split() == ["#", "time", "version", "latency", "start", "outcome", "output"]
+    assert lines[2].split()[:1] + lines[2].split()[3:] == ["#1", "2", "12.3", "ms", "cold", "ok", "one"]
     assert lines[3] == "    | two"
     assert lines[1].index("version") == lines[2].index("2 ")
 
