@@ -149,7 +149,8 @@ class OLMagics(Magics):
                 deployed = self.client.deploy(name, cell, "\n".join(requirements), settings, progress, force=args.force)
             except OLError as error:  # e.g. its import failed: the traceback is in the cell's lines
                 raise rendered(error, CELL_LINE_OFFSET) from None
-            progress.finish(_deployed(deployed))
+            # The handle shown below says the version; what it cannot say (unchanged, added) stays up.
+            progress.finish(_deployed(deployed), keep=bool(deployed.get("unchanged") or deployed.get("added")))
         self._from_cells.add(name)
         return self._bound(self.handle(name))
 

@@ -57,7 +57,7 @@ class ProgressView:
         warnings = "".join(f'<div style="color:var(--jp-warn-color0)">warning: {escape(text)}</div>'
                            for text in self.warnings)
         if self.finished:
-            kept = f"<div>{escape(self.kept)}</div>" if self.kept else ""
+            kept = f"<div>{escape(self.title)}: {escape(self.kept)}</div>" if self.kept else ""
             return f"<div>{kept}{warnings}</div>" if kept or warnings else ""
         rows = "".join(
             f"<tr><td><code>{escape(key)}</code></td><td>{escape(event.kind)}</td><td>{_bar(event)}</td>"
@@ -69,7 +69,8 @@ class ProgressView:
 
     def __repr__(self) -> str:
         if self.finished:
-            return "\n".join([*filter(None, [self.kept]), *(f"warning: {text}" for text in self.warnings)])
+            kept = [f"{self.title}: {self.kept}"] if self.kept else []
+            return "\n".join([*kept, *(f"warning: {text}" for text in self.warnings)])
         lines = [f"  {key:30} {event.kind:11} {_detail(event)}".rstrip() for key, event in self.packages.items()]
         return "\n".join([self.headline, *(f"warning: {text}" for text in self.warnings), *lines])
 

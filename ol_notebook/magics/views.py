@@ -13,7 +13,7 @@ from html import escape
 from typing import Any
 
 from ol_notebook.magics.errors import MagicError
-from ol_notebook.runtime.inside.capture import CUT_MARK
+from ol_notebook.runtime.output import CUT_MARK
 from ol_notebook.sizes import format_size
 
 CELL_STYLE = "text-align:left; vertical-align:top; white-space:pre-wrap"

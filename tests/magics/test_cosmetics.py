@@ -46,7 +46,8 @@ def test_on_success_progress_gives_way_to_the_result_keeping_warnings(shell):  #
 
     assert shown(warned)[-1]["text/plain"] == "warning: lambda 'x' shares the host's network"
     kept = shown(lambda progress: progress.finish("unchanged, still version 3", keep=True))[-1]
-    assert kept["text/plain"] == "unchanged, still version 3" and "unchanged, still version 3" in kept["text/html"]
+    assert kept["text/plain"] == "Deploying x: unchanged, still version 3"
+    assert "Deploying x: unchanged, still version 3" in kept["text/html"]
 
     with capture_output() as captured, pytest.raises(ValueError), LiveProgress("Deploying x") as progress:
         progress(PullEvent("failed", "alpha==1.0", message="build failed"))
