@@ -83,7 +83,9 @@ def test_lambda_commands(run, tmp_path):
     assert json.loads(invoked.stdout) == {"alpha": "1.1", "x": 5} and "got {'x': 5}" in invoked.stderr
     assert "error: there is no lambda named 'nope'" in run("invoke", "nope", env=env, ok=False).stderr
     assert "KeyError" in run("invoke", "scraper", "{}", env=env, ok=False).stderr
-    assert run("lambdas", env=env).stdout.startswith("scraper")
+    listed = run("lambdas", env=env).stdout.splitlines()
+    assert listed[0].split() == ["NAME", "VERSION", "DEPLOYED", "PINS"] and listed[1].startswith("scraper ")
+    assert listed[1].split()[1] == "1" and listed[1].endswith("alpha==1.1")
     logs = run("logs", "scraper", env=env).stdout
     assert "ok" in logs and "| got {'x': 5}" in logs and "ERROR" in logs
     assert "removed scraper" in run("rm", "scraper", env=env).stdout

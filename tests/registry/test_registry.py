@@ -37,9 +37,9 @@ def test_versions_history_and_rollback(tmp_path):
     for n in range(1, 4):
         _deploy(registry, f"def f(event):\n    return {n}\n", timeout=float(n))
     assert registry.require("scraper").number == 3
-    assert registry.rollback("scraper").number == 2
+    assert registry.rollback("scraper").version.number == 2
     assert registry.require("scraper").settings.timeout == 2.0
-    assert registry.rollback("scraper", 3).number == 3
+    assert registry.rollback("scraper", 3).version.number == 3
     with pytest.raises(RegistryError, match=r"has no version 9 \(kept: 1, 2, 3\)"):
         registry.rollback("scraper", 9)
 
@@ -57,7 +57,7 @@ def test_invalid_code_stores_nothing(tmp_path):
     with pytest.raises(InvalidLambda, match="syntax error at line 1"):
         registry.stage("scraper", "def f(:\n", "", CLOSURE, LambdaSettings())
     assert [v.number for v in registry.history("scraper")] == [1]
-    assert sorted(os.listdir(tmp_path / "scraper")) == ["current", "lock", "versions"]
+    assert sorted(os.listdir(tmp_path / "scraper")) == ["activations.json", "current", "lock", "versions"]
 
 
 def test_a_failure_while_writing_leaves_the_current_version_alone(tmp_path):
@@ -67,7 +67,7 @@ def test_a_failure_while_writing_leaves_the_current_version_alone(tmp_path):
     with pytest.raises(TypeError):
         registry.stage("scraper", "def f(e): return 2\n", "", broken, LambdaSettings())
     assert registry.require("scraper").code == "def f(e): return 1\n"
-    assert sorted(os.listdir(tmp_path / "scraper")) == ["current", "lock", "versions"]
+    assert sorted(os.listdir(tmp_path / "scraper")) == ["activations.json", "current", "lock", "versions"]
 
 
 def test_discard_drops_a_staged_version_but_not_the_current(tmp_path):
@@ -88,7 +88,7 @@ def test_a_version_that_never_served_is_not_history_and_rollback_cannot_reach_it
     assert [v.number for v in registry.history("scraper")] == [1, 2]
     with pytest.raises(RegistryError, match=r"has no version 3 \(kept: 1, 2\)"):
         registry.rollback("scraper", 3)
-    assert registry.rollback("scraper").number == 1
+    assert registry.rollback("scraper").version.number == 1
     served_once = registry.require("scraper")
     registry.discard(registry.history("scraper")[-1])  # version 2 served: a discard leaves it
     assert [v.number for v in registry.history("scraper")] == [1, 2] and served_once.number == 1
