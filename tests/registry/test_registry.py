@@ -3,7 +3,7 @@ import os
 
 import pytest
 
-from ol_notebook.registry import InvalidLambda, LambdaSettings, Registry, RegistryError, activations
+from ol_notebook.registry import InvalidLambda, LambdaSettings, Registry, RegistryError
 from ol_notebook.resolve import Artifact, Closure, Pin
 
 WHEEL = Artifact("alpha-1.0-py3-none-any.whl", "u", "0" * 64)
@@ -151,6 +151,8 @@ def test_nothing_to_roll_back_to_is_a_clear_error(tmp_path):
 def test_the_activation_history_is_replaced_whole_and_a_crash_before_the_switch_is_harmless(tmp_path):
     """activations.json is written to a temporary file renamed over it; a deploy killed after recording
     its version but before switching `current` leaves a recorded version that never served: skipped."""
+    from ol_notebook.registry import activations
+
     registry = Registry(tmp_path)
     _deploy(registry, "def f(e): return 1\n")
     _deploy(registry, "def f(e): return 2\n")
