@@ -175,7 +175,7 @@ class Registry:
     def rollback(self, name: str, number: int | None = None) -> Rollback:
         """Serve an earlier version again: the one given, else the one that was current before
         the present one (or, if that one was pruned, the newest kept version before it)."""
-        self.require(name)
+        self.require(name)  # before the lock, which would create the home of an unknown name
         home = self.root / name
         with file_lock(home / "lock"):
             current = self.require(name)
