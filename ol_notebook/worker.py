@@ -31,7 +31,7 @@ from ol_notebook.errors import OLError
 from ol_notebook.invocations import InvocationLog, InvocationLogs
 from ol_notebook.packages import PackageService
 from ol_notebook.puller import EventSink, PullEvent, PullReport
-from ol_notebook.registry import LambdaSettings, LambdaVersion, Registry, validate_code, validate_name
+from ol_notebook.registry import LambdaSettings, LambdaVersion, Registry, Rollback, validate_code, validate_name
 from ol_notebook.resolve import Closure, parse_requirements
 from ol_notebook.resolve.imports import MissingImport, distribution_for, is_stdlib, missing_imports, missing_module
 from ol_notebook.runtime import Invocation, LambdaError, LambdaSpec, LambdaStartError, OutputSink, Runtimes
@@ -198,10 +198,11 @@ class Worker:
         with contextlib.suppress(StoreError):  # a registry written before roots existed has none
             self.packages.store.remove_root(_root_name(name))
 
-    async def rollback(self, name: str, number: int | None = None) -> LambdaVersion:
-        version = self.registry.rollback(name, number)
+    async def rollback(self, name: str, number: int | None = None) -> Rollback:
+        """Serve version `number`, else the one current before the present one (see Registry.rollback)."""
+        rolled = self.registry.rollback(name, number)
         self._keep_packages(name)
-        return version
+        return rolled
 
     # Packages (blocking work runs in threads, so a server's event loop keeps serving)
     async def compile(self, requirements: str, source: str = "requirements") -> Closure:

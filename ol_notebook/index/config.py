@@ -22,6 +22,7 @@ from ol_notebook.errors import OLError
 
 DEFAULT_INDEX_LABEL = "PyPI"
 _DIST_SUFFIXES = (".whl", ".tar.gz", ".zip")
+_DIRECTORY_KINDS = {"bandersnatch": "a bandersnatch directory", "flat": "a flat directory of wheels and sdists"}
 
 
 class IndexConfigError(OLError):
@@ -111,12 +112,13 @@ class IndexConfig:
         return self.kind != "default"
 
     def describe(self) -> str:
-        """A phrase for error messages: which source was asked."""
+        """Which source was asked, as a noun phrase with its article, for the middle of a sentence
+        ("was not found on {describe()}"): callers add no "the" of their own."""
         if self.kind == "default":
-            return "the default index (PyPI)"
+            return f"the default index ({DEFAULT_INDEX_LABEL})"
         if self.kind == "url":
-            return f"index {self.location}"
-        return f"mirror {self.location} ({self.kind} directory)"
+            return f"the index {self.location}"
+        return f"the mirror {self.location} ({_DIRECTORY_KINDS[self.kind]})"
 
     def local_paths(self) -> list[Path]:
         """Directories a sandbox must see read-only to use this source."""

@@ -36,7 +36,7 @@ def artifact_url_problem(index: IndexConfig, url: str) -> str | None:
     if _origin(url) in allowed:
         return None
     named = " and ".join(f"{scheme}://{host}:{port}" for scheme, host, port in allowed)
-    return f"only files served by {named} are downloaded from the {index.describe()}"
+    return f"only files served by {named} are downloaded from {index.describe()}"
 
 
 def _http_origins(index: IndexConfig) -> tuple[Origin, ...]:
@@ -68,4 +68,4 @@ def _outside(url: str, root: str, index: IndexConfig) -> str | None:
     root = os.path.normpath(root)
     if parsed.netloc in ("", "localhost") and path.startswith("/") and os.path.commonpath([path, root]) == root:
         return None
-    return f"only file:// paths inside {root} are read from the {index.describe()}"
+    return f"only file:// paths inside {root} are read from {index.describe()}"

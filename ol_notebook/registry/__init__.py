@@ -1,6 +1,6 @@
 """Lambdas on disk: code, requirements, compiled pins and settings, versioned, switched atomically."""
 
-from ol_notebook.registry.registry import LambdaVersion, Registry, RegistryError
+from ol_notebook.registry.registry import LambdaVersion, Registry, RegistryError, Rollback
 from ol_notebook.registry.settings import HOST_NETWORK, InvalidSettings, LambdaSettings
 from ol_notebook.registry.validate import InvalidLambda, validate_code, validate_name
 
@@ -12,6 +12,7 @@ __all__ = [
     "LambdaVersion",
     "Registry",
     "RegistryError",
+    "Rollback",
     "validate_code",
     "validate_name",
 ]

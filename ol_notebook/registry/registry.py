@@ -13,6 +13,10 @@ version untouched, and readers never see half a version.
 A version is born with a `.staged` mark, removed by `activate` just before it first serves. A
 deploy that fails discards its version; one that was killed midway leaves a marked one, which
 `history` does not list, so `rollback` can only ever go to a version that served.
+
+    <root>/<name>/activations.json               versions in the order they became current
+
+`rollback` goes back to the version that was current before the present one (see activations.py).
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from ol_notebook.errors import OLError
+from ol_notebook.registry import activations
 from ol_notebook.registry.settings import LambdaSettings
 from ol_notebook.registry.validate import InvalidLambda, validate_code, validate_name
 from ol_notebook.resolve import Closure
@@ -58,6 +63,23 @@ class LambdaVersion:
     def id(self) -> str:
         """Changes whenever code, pins or settings change: the runtime starts afresh on a new id."""
         return f"{self.name}@{self.number}"
+
+
+@dataclass(frozen=True)
+class Rollback:
+    """What a rollback did: `version` serves now, in place of version `replaced`; `reason` says why
+    that version ("the version current before version 3")."""
+
+    version: LambdaVersion
+    replaced: int
+    reason: str
+
+    @property
+    def message(self) -> str:
+        return f"{self.version.name} now serves version {self.version.number} ({self.reason})"
+
+    def to_dict(self) -> dict[str, int | str]:
+        return {"from": self.replaced, "to": self.version.number, "message": self.message}
 
 
 class Registry:
@@ -125,16 +147,23 @@ class Registry:
 
     def activate(self, version: LambdaVersion) -> None:
         """Make `version` the one that serves, in one rename; prune history beyond HISTORY."""
+        with file_lock(self.root / version.name / "lock"):
+            self._activate(version)
+
+    def _activate(self, version: LambdaVersion) -> None:
+        """`activate`, for a caller that holds the lambda's lock. The activation is recorded
+        first: a crash between the two leaves a recorded version that never served, which
+        `activations.previous` skips, never a served version that is not recorded."""
         home = self.root / version.name
-        with file_lock(home / "lock"):
-            link = home / f".current-{os.getpid()}"
-            link.unlink(missing_ok=True)
-            os.symlink(Path("versions") / str(version.number), link)
-            os.replace(link, home / "current")
-            (version.path / STAGED).unlink(missing_ok=True)
-            for old in self.history(version.name)[:-HISTORY]:
-                if old.number != version.number:
-                    shutil.rmtree(old.path, ignore_errors=True)
+        activations.record(home, version.number)
+        link = home / f".current-{os.getpid()}"
+        link.unlink(missing_ok=True)
+        os.symlink(Path("versions") / str(version.number), link)
+        os.replace(link, home / "current")
+        (version.path / STAGED).unlink(missing_ok=True)
+        for old in self.history(version.name)[:-HISTORY]:
+            if old.number != version.number:
+                shutil.rmtree(old.path, ignore_errors=True)
 
     def discard(self, version: LambdaVersion) -> None:
         """Drop a staged version that never served (a deploy that failed after staging); a
@@ -143,22 +172,28 @@ class Registry:
         if (current is None or current.number != version.number) and (version.path / STAGED).exists():
             shutil.rmtree(version.path, ignore_errors=True)
 
-    def rollback(self, name: str, number: int | None = None) -> LambdaVersion:
-        """Serve an earlier version again: the one given, else the one before the current."""
-        current = self.require(name)
-        history = self.history(name)
-        if number is None:
-            earlier = [version for version in history if version.number < current.number]
-            if not earlier:
-                raise RegistryError(f"lambda {name!r} has no version before {current.number} to roll back to")
-            target = earlier[-1]
-        else:
-            target = next((version for version in history if version.number == number), None)
-            if target is None:
-                kept = ", ".join(str(version.number) for version in history)
+    def rollback(self, name: str, number: int | None = None) -> Rollback:
+        """Serve an earlier version again: the one given, else the one that was current before
+        the present one (or, if that one was pruned, the newest kept version before it)."""
+        self.require(name)  # before the lock, which would create the home of an unknown name
+        home = self.root / name
+        with file_lock(home / "lock"):
+            current = self.require(name)
+            history = {version.number: version for version in self.history(name)}
+            kept = ", ".join(str(n) for n in history)
+            if number is None:
+                choice = activations.previous(activations.read(home), current.number, history,
+                                              lambda n: (home / "versions" / str(n) / STAGED).exists())
+                if choice.number is None:
+                    raise RegistryError(f"lambda {name!r} cannot roll back: {choice.reason} (kept: {kept})")
+                target, reason = history[choice.number], choice.reason
+            elif number in history:
+                target = history[number]
+                reason = "as asked" + (f", in place of version {current.number}" if number != current.number else "")
+            else:
                 raise RegistryError(f"lambda {name!r} has no version {number} (kept: {kept})")
-        self.activate(target)
-        return target
+            self._activate(target)
+        return Rollback(target, current.number, reason)
 
     def remove(self, name: str) -> None:
         self.require(name)
@@ -183,4 +218,4 @@ class Registry:
             raise RegistryError(f"lambda {name!r} version at {path} is unreadable: {error}") from error
 
 
-__all__ = ["HANDLER", "InvalidLambda", "LambdaVersion", "Registry", "RegistryError"]
+__all__ = ["HANDLER", "InvalidLambda", "LambdaVersion", "Registry", "RegistryError", "Rollback"]

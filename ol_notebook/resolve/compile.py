@@ -126,16 +126,16 @@ def _classify(stderr: str, index: IndexConfig) -> ResolveError:
     explanation = "\n".join(line.strip() for line in stderr.strip().splitlines() if line.strip())
     if match := _NOT_FOUND.search(stderr):
         name = match.group(1)
-        fallback = " (no fallback to PyPI)" if index.is_mirror else ""
-        return PackageNotFound(f"package {name!r} was not found on the {index.describe()}{fallback}")
+        fallback = "; there is no fallback to PyPI" if index.is_mirror else ""
+        return PackageNotFound(f"package {name!r} was not found on {index.describe()}{fallback}")
     if match := _NO_VERSION.search(stderr):
         if match.group(1):
-            return VersionNotFound(f"no version of {match.group(1)} exists on the {index.describe()}")
+            return VersionNotFound(f"no version of {match.group(1)} exists on {index.describe()}")
         return VersionNotFound(
-            f"you require {match.group(3)}, but only {match.group(2)} is available on the {index.describe()}"
+            f"you require {match.group(3)}, but only {match.group(2)} is available on {index.describe()}"
         )
     if any(marker in stderr for marker in _UNREACHABLE):
-        return IndexUnreachable(f"cannot reach the {index.describe()}:\n{explanation}")
+        return IndexUnreachable(f"cannot reach {index.describe()}:\n{explanation}")
     if "unsatisfiable" in stderr or "incompatible" in stderr:
         return ConflictError(f"the requirements conflict:\n{explanation}")
     return ResolveError(f"uv could not resolve the requirements:\n{explanation}")

@@ -139,7 +139,7 @@ class OLNotebookApp(ExtensionApp):
         self.worker = Worker(self.engine_settings())
         self.hub = ProgressHub()
         self.settings.update({"ol_notebook": self})
-        self.log.info("ol-notebook: store %s, lambdas %s, index %s", self.worker.settings.store_dir,
+        self.log.info("ol-notebook: store %s, lambdas %s, packages from %s", self.worker.settings.store_dir,
                       self.worker.settings.registry_dir, self.worker.settings.index.describe())
 
     def initialize_handlers(self) -> None:

@@ -215,8 +215,8 @@ class RollbackHandler(OLHandler):
         number = self.json_body().get("version")
         if number is not None and (not isinstance(number, int) or isinstance(number, bool)):
             raise BadRequest(f"'version' must be an integer or null, not {number!r}")
-        await self.worker.rollback(name, number)
-        self.reply(self.worker.describe(name))
+        rolled = await self.worker.rollback(name, number)
+        self.reply({**self.worker.describe(name), "rollback": rolled.to_dict()})
 
 
 class LogsHandler(OLHandler):

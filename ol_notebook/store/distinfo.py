@@ -1,7 +1,8 @@
 """Read what an installed distribution says about itself: METADATA, RECORD, import names.
 
 Import names come from RECORD, not top_level.txt: for namespace packages top_level.txt says
-`nsp` while the importable name is `nsp.one`, and RECORD is what was really installed.
+`nsp` while the importable name is `nsp.one`, and RECORD is what was really installed. The rule
+that picks them is in `import_names`.
 """
 
 from __future__ import annotations
@@ -15,6 +16,10 @@ from email.parser import HeaderParser
 from pathlib import Path, PurePosixPath
 
 _NOT_IMPORTABLE = (".dist-info", ".data", "__pycache__")
+_NOT_PROVIDED_AT_ROOT = ("bin", "tests", "test")
+# Which rule `import_names` follows. Bumped when the rule changes: the store re-reads the names of
+# entries recorded under an older one (1: every module below a namespace directory).
+IMPORT_NAMES_RULE = 2
 
 
 @dataclass(frozen=True)
@@ -78,31 +83,52 @@ def file_matches(path: Path, row: RecordRow) -> bool:
 
 
 def import_names(paths: list[str]) -> tuple[str, ...]:
-    """Top-level importable names, descending through namespace directories (no __init__.py)."""
-    files = {PurePosixPath(path) for path in paths if not path.startswith("..")}
+    """The top-level importable packages and modules a distribution provides, read from RECORD.
+
+    The rule, level by level from the install root:
+    - a module (`six.py`, `fast.cpython-311-x86_64-linux-gnu.so`) is a name;
+    - a regular package (a directory with `__init__.py`) is a name, and what is inside it is not;
+    - a directory without `__init__.py` is a portion of a namespace package. While it holds no
+      module of its own, only directories, its name is shared with other distributions and says
+      nothing: descend (`zope/` -> `zope.interface`, `google/cloud/` -> `google.cloud.storage`).
+      One that holds a module is the level this distribution provides: its dotted name is the
+      name, not its modules (googleapis-common-protos: `google/api/*_pb2.py` -> `google.api`).
+    Not names: .dist-info, .data, __pycache__, directories that are no identifier, and at the root
+    `bin` (scripts) and a `tests` or `test` package (a project's own test suite shipped by mistake:
+    `import tests` in a user's code means their tests, never this distribution).
+    """
+    tree: dict = {}  # directory name -> its tree; file name -> None
+    for path in paths:
+        if path.startswith(".."):  # installed outside the target (scripts, data); not importable
+            continue
+        *directories, filename = PurePosixPath(path).parts
+        node = tree
+        for directory in directories:
+            node = node.setdefault(directory, {})
+            if node is None:  # a file and a directory of one name: a RECORD no installer writes
+                break
+        else:
+            node.setdefault(filename, None)
     names: set[str] = set()
-    _collect(files, PurePosixPath(), "", names)
+    _collect(tree, "", names)
     return tuple(sorted(names))
 
 
-def _collect(files: set[PurePosixPath], directory: PurePosixPath, prefix: str, names: set[str]) -> None:
-    children: dict[str, bool] = {}  # name -> is a directory
-    depth = len(directory.parts)
-    for path in files:
-        if path.parts[:depth] != directory.parts or len(path.parts) <= depth:
-            continue
-        child = path.parts[depth]
-        children[child] = children.get(child, False) or len(path.parts) > depth + 1
-    for child, is_dir in children.items():
-        if is_dir:
-            if child.endswith(_NOT_IMPORTABLE) or not child.isidentifier() or (not prefix and child == "bin"):
-                continue
-            if directory / child / "__init__.py" in files:
+def _collect(tree: dict, prefix: str, names: set[str]) -> None:
+    for child, below in tree.items():
+        if below is None:
+            if (module := _module_name(child)) is not None:
+                names.add(prefix + module)
+        elif not (child.endswith(_NOT_IMPORTABLE) or not child.isidentifier()
+                  or (not prefix and child in _NOT_PROVIDED_AT_ROOT)):
+            if _holds_a_module(below):  # a regular package, or a namespace level with modules
                 names.add(prefix + child)
             else:
-                _collect(files, directory / child, f"{prefix}{child}.", names)
-        elif (module := _module_name(child)) is not None:
-            names.add(prefix + module)
+                _collect(below, f"{prefix}{child}.", names)
+
+
+def _holds_a_module(tree: dict) -> bool:
+    return any(below is None and _module_name(child) is not None for child, below in tree.items())
 
 
 def _module_name(filename: str) -> str | None:

@@ -24,6 +24,7 @@ class EntryMetadata:
     requires_python: str | None = None
     provides_extra: tuple[str, ...] = ()
     import_names: tuple[str, ...] = ()
+    import_names_rule: int = 1  # distinfo.IMPORT_NAMES_RULE when recorded (absent: the first rule)
     size: int = 0
     file_count: int = 0
     installed_at: str = ""

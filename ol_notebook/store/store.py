@@ -44,7 +44,7 @@ from packaging.utils import canonicalize_name
 
 from ol_notebook.errors import OLError
 from ol_notebook.sandbox.disk import remove_tree
-from ol_notebook.store.distinfo import DistInfoError, read_dist_info
+from ol_notebook.store.distinfo import IMPORT_NAMES_RULE, DistInfoError, read_dist_info
 from ol_notebook.store.integrity import INTEGRITY_FILE, Integrity, problems, stat_signature, survey
 from ol_notebook.store.locks import file_lock
 from ol_notebook.store.metadata import EntryMetadata
@@ -106,6 +106,7 @@ class Store:
                           self.uv_cache_dir, self.resolve_cache_dir, self.downloads_dir):
             directory.mkdir(parents=True, exist_ok=True)
         self._checked: dict[str, str] = {}  # key -> a stat signature whose files passed a full re-hash
+        self._import_names: dict[str, tuple[str, ...]] = {}  # key -> names re-read for an older rule
 
     # Reading
     def files_dir(self, key: str) -> Path:
@@ -125,7 +126,20 @@ class Store:
             raise StoreError(
                 f"store entry {key} has unreadable metadata ({error}); run `ol-notebook verify`"
             ) from error
+        if metadata.import_names_rule < IMPORT_NAMES_RULE:
+            metadata = replace(metadata, import_names=self._reread_import_names(key, metadata.import_names),
+                               import_names_rule=IMPORT_NAMES_RULE)
         return Entry(key, path, metadata)
+
+    def _reread_import_names(self, key: str, recorded: tuple[str, ...]) -> tuple[str, ...]:
+        """The import names of an entry published under an older rule, by today's rule, from its
+        RECORD (its meta.json is immutable); the recorded ones if RECORD is unreadable (verify says why)."""
+        if key not in self._import_names:
+            try:
+                self._import_names[key] = read_dist_info(self.files_dir(key)).import_names
+            except (DistInfoError, OSError, ValueError):
+                return recorded
+        return self._import_names[key]
 
     def entries(self) -> list[Entry]:
         return [entry for key in sorted(os.listdir(self.packages_dir)) if (entry := self.get(key))]
@@ -164,6 +178,7 @@ class Store:
             requires_python=info.requires_python,
             provides_extra=info.provides_extra,
             import_names=info.import_names,
+            import_names_rule=IMPORT_NAMES_RULE,
             size=signature.size,
             file_count=signature.count,
         )

@@ -8,10 +8,12 @@ import sys
 import time
 from pathlib import Path
 
+from ol_notebook.cli.table import print_table
 from ol_notebook.errors import OLError
 from ol_notebook.progress import ProgressPrinter
 from ol_notebook.puller import PullEvent
 from ol_notebook.registry import LambdaSettings
+from ol_notebook.runtime import LambdaRuntimeError
 from ol_notebook.sizes import parse_size
 from ol_notebook.worker import Worker
 
@@ -58,7 +60,8 @@ def add_lambda_commands(commands: argparse._SubParsersAction) -> None:
 
     rollback = commands.add_parser("rollback", help="serve an earlier version of lambda NAME again")
     rollback.add_argument("name", metavar="NAME")
-    rollback.add_argument("version", nargs="?", type=int, help="version number (default: the one before)")
+    rollback.add_argument("version", nargs="?", type=int,
+                          help="version number (default: the one that was current before the present one)")
     rollback.set_defaults(run=cmd_rollback, lambda_command=True)
 
 
@@ -91,10 +94,24 @@ async def cmd_invoke(args: argparse.Namespace, worker: Worker) -> int:
         event = json.loads(text)
     except json.JSONDecodeError as error:
         raise OLError(f"the event is not valid JSON: {error}") from None
-    result = await worker.invoke(args.name, event)
+    try:
+        result = await worker.invoke(args.name, event)
+    except LambdaRuntimeError as error:
+        _show_failure(error)
+        raise  # main() prints the one `error:` line last, and exits 1
     sys.stderr.write(result.stdout + result.stderr)  # the handler's prints; stdout carries only the result
     print(json.dumps(result.value))
     return 0
+
+
+def _show_failure(error: LambdaRuntimeError) -> None:
+    """On stderr, what the failed call printed (a timeout or a crash keeps it too), then the
+    lambda's traceback (of the handler that raised, or of handler.py's import that failed)."""
+    output = getattr(error, "stdout", "") + getattr(error, "stderr", "")
+    traceback = getattr(error, "traceback", "")
+    for text in (output, traceback):
+        if text:
+            sys.stderr.write(text if text.endswith("\n") else text + "\n")
 
 
 async def cmd_lambdas(args: argparse.Namespace, worker: Worker) -> int:
@@ -102,9 +119,10 @@ async def cmd_lambdas(args: argparse.Namespace, worker: Worker) -> int:
     if args.json:
         print(json.dumps(described, indent=1))
         return 0
-    for item in described:
-        pins = ", ".join(item["pins"]) or "-"
-        print(f"{item['name']:20} v{item['version']:<4} {item['created_at']}  {pins}")
+    print_table(("NAME", "VERSION", "DEPLOYED", "PINS"), [
+        (item["name"], str(item["version"]), item["created_at"], ", ".join(item["pins"]) or "-")
+        for item in described
+    ])
     print(f"{len(described)} lambdas in {worker.registry.root}", file=sys.stderr)
     return 0
 
@@ -127,8 +145,7 @@ async def cmd_rm(args: argparse.Namespace, worker: Worker) -> int:
 
 
 async def cmd_rollback(args: argparse.Namespace, worker: Worker) -> int:
-    version = await worker.rollback(args.name, args.version)
-    print(f"{args.name} now serves version {version.number}")
+    print((await worker.rollback(args.name, args.version)).message)
     return 0
 
 

