@@ -37,6 +37,10 @@ def add_lambda_commands(commands: argparse._SubParsersAction) -> None:
                          help="share this machine's network, loopback services included (warns on every deploy)")
     deploy.add_argument("--env", action="append", default=[], metavar="K=V", help="environment variable (repeatable)")
     deploy.add_argument("--instances", type=int, default=4, help="concurrent workers (default 4)")
+    deploy.add_argument("--auto-install", action="store_true",
+                        help="add the distributions of modules the code imports that no requirement provides")
+    deploy.add_argument("--force", action="store_true",
+                        help="deploy a new version even if code, requirements, settings and pins are unchanged")
     deploy.set_defaults(run=cmd_deploy, lambda_command=True)
 
     invoke = commands.add_parser("invoke", help="invoke lambda NAME with a JSON event and print the JSON result")
@@ -75,6 +79,7 @@ async def cmd_deploy(args: argparse.Namespace, worker: Worker) -> int:
     settings = LambdaSettings(
         timeout=args.lambda_timeout, memory=args.lambda_memory, processes=args.processes,
         network=args.network, env=dict(_pair(item) for item in args.env), instances=args.instances,
+        auto_install=args.auto_install,
     )
     printer = ProgressPrinter(sys.stderr)
 
@@ -82,9 +87,9 @@ async def cmd_deploy(args: argparse.Namespace, worker: Worker) -> int:
         if event.kind != "warning":  # the engine logs warnings, and main() prints its log
             printer(event)
 
-    version = await worker.deploy(args.name, code, requirements, settings, on_event=show)
-    pins = ", ".join(pin.key for pin in version.closure.pins) or "no packages"
-    print(f"deployed {args.name} version {version.number} ({pins})")
+    deployment = await worker.deploy(args.name, code, requirements, settings, on_event=show, force=args.force)
+    pins = ", ".join(pin.key for pin in deployment.closure.pins) or "no packages"
+    print(f"{deployment.summary} ({pins})")
     return 0
 
 
@@ -95,23 +100,29 @@ async def cmd_invoke(args: argparse.Namespace, worker: Worker) -> int:
     except json.JSONDecodeError as error:
         raise OLError(f"the event is not valid JSON: {error}") from None
     try:
-        result = await worker.invoke(args.name, event)
+        result = await worker.invoke(args.name, event, _print_output)
     except LambdaRuntimeError as error:
         _show_failure(error)
         raise  # main() prints the one `error:` line last, and exits 1
-    sys.stderr.write(result.stdout + result.stderr)  # the handler's prints; stdout carries only the result
+    if result.auto_installed:
+        print(f"added {', '.join(result.auto_installed)} to lambda {args.name} for an import of f, redeployed it "
+              "and called it again", file=sys.stderr)
     print(json.dumps(result.value))
     return 0
 
 
+def _print_output(stream: str, text: str) -> None:
+    """What the lambda prints, on stderr as it prints it: stdout carries only the result."""
+    sys.stderr.write(text)
+    sys.stderr.flush()
+
+
 def _show_failure(error: LambdaRuntimeError) -> None:
-    """On stderr, what the failed call printed (a timeout or a crash keeps it too), then the
-    lambda's traceback (of the handler that raised, or of handler.py's import that failed)."""
-    output = getattr(error, "stdout", "") + getattr(error, "stderr", "")
+    """On stderr, after what the failed call printed (streamed already), the lambda's traceback
+    (of the handler that raised, or of handler.py's import that failed)."""
     traceback = getattr(error, "traceback", "")
-    for text in (output, traceback):
-        if text:
-            sys.stderr.write(text if text.endswith("\n") else text + "\n")
+    if traceback:
+        sys.stderr.write(traceback if traceback.endswith("\n") else traceback + "\n")
 
 
 async def cmd_lambdas(args: argparse.Namespace, worker: Worker) -> int:

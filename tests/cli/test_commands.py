@@ -57,7 +57,7 @@ def test_lambda_commands(run, tmp_path):
     (tmp_path / "handler.py").write_text("import alpha\n\ndef f(event):\n    print('got', event)\n"
                                          "    return {'alpha': alpha.__version__, 'x': event['x']}\n")
     env = {"OL_NOTEBOOK_LAMBDAS": str(tmp_path / "lambdas")}
-    assert "deployed scraper version 1 (alpha==1.1)" in run("deploy", "scraper", "handler.py", "--requirements",
+    assert "lambda scraper version 1 deployed (alpha==1.1)" in run("deploy", "scraper", "handler.py", "--requirements",
                                                              "alpha==1.1", env=env).stdout
     invoked = run("invoke", "scraper", '{"x": 5}', env=env)
     assert json.loads(invoked.stdout) == {"alpha": "1.1", "x": 5} and "got {'x': 5}" in invoked.stderr

@@ -31,6 +31,7 @@ def test_invoke_of_a_lambda_that_times_out_prints_the_error_and_exits_1(run, tmp
     run("deploy", "slow", "handler.py", "--timeout", "1")
     failed = run("invoke", "slow", ok=False)
     assert "ran longer than its timeout of 1 s" in failed.stderr.splitlines()[-1]
+    assert failed.stderr.startswith("started\n")  # what it printed before the timeout is not lost
 
 
 def test_rollback_goes_back_to_the_version_that_served_before_and_says_which(run, tmp_path):
@@ -39,7 +40,7 @@ def test_rollback_goes_back_to_the_version_that_served_before_and_says_which(run
         run("deploy", "hello", "handler.py")
     assert run("rollback", "hello", "1").stdout == "hello now serves version 1 (as asked, in place of version 2)\n"
     (tmp_path / "handler.py").write_text(RETURNS.format(n=3))
-    assert "deployed hello version 3" in run("deploy", "hello", "handler.py").stdout
+    assert "lambda hello version 3 deployed" in run("deploy", "hello", "handler.py").stdout
     rolled = run("rollback", "hello").stdout
     assert rolled == "hello now serves version 1 (the version current before version 3)\n"
     assert run("invoke", "hello").stdout == "1\n"
