@@ -14,7 +14,8 @@ from jupyter_client.manager import KernelManager
 SLOW = ("%%ol_lambda slow --timeout 90\nimport os, time\n\ndef f(event):\n"
         "    if event == 'pid':\n        return os.getpid()\n"
         "    print('started', flush=True)\n    time.sleep(60)\n    return 'finished'\n")
-STOPS = "%%ol_lambda stops --timeout 1\nimport time\n\ndef f(event):\n    print('before the timeout')\n    time.sleep(30)\n"
+STOPS = ("%%ol_lambda stops --timeout 1\nimport time\n\ndef f(event):\n    print('before the timeout')\n"
+         "    time.sleep(30)\n")
 
 
 class Kernel:

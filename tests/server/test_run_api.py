@@ -9,7 +9,8 @@ import json
 from ol_notebook.api import NDJSON
 
 DEADLINE = 30.0  # seconds to wait for what arrives within milliseconds: a deadline, not a measurement
-PRINTS = "import sys\n\ndef f(event):\n    print('out', event)\n    print('err', event, file=sys.stderr)\n    return event\n"
+PRINTS = ("import sys\n\ndef f(event):\n    print('out', event)\n    print('err', event, file=sys.stderr)\n"
+          "    return event\n")
 SLEEPS = ("import os, time\n\ndef f(event):\n    if event == 'pid':\n        return os.getpid()\n"
           "    print('started', flush=True)\n    time.sleep(60)\n    return 'finished'\n")
 
