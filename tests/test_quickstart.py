@@ -47,15 +47,30 @@ def test_the_quickstart_runs_green_against_the_server(executed, lab):
     assert "AttributeError" in error.evalue and "get" in error.evalue
     assert any('File "%%ol_lambda hello", line 5, in f' in line for line in error.traceback)
 
+    countdown = outputs(executed, "countdown(3)")
+    assert "".join(output.text for output in countdown if output.output_type == "stream") == "3\n2\n1\n"
+    assert text(countdown[-1]) == "'liftoff'"
+
     assert "'greeting': 'hello JSON'" in text(outputs(executed, "%ol_invoke")[-1])
     logs = "".join(text(output) for output in outputs(executed, "%ol_logs"))
     assert logs.startswith("last 4 invocations of hello") and "greeting JSON" in logs and "AttributeError" in logs
 
 
+def test_a_forgotten_requirement_is_added_and_handles_come_back_without_a_deploy(executed, lab):
+    deployed = "".join(text(output) for output in outputs(executed, "%%ol_lambda reader"))
+    assert "version 1 deployed with pyyaml added for its imports" in deployed.lower()
+    assert text(outputs(executed, 'reader("greeting: hello")')[-1]) == "'greeting: hello'"  # the index's stand-in
+
+    printed, result = outputs(executed, "%ol_handle hello")
+    assert printed.text == "greeting again\n" and "'hello again'" in text(result)
+    assert text(outputs(executed, "import ol_notebook")[-1]) == "'1.16.0'"
+
+
 def test_the_kernel_used_the_servers_engine(executed, lab):
     """The lambdas live in the server's registry: the magics went through its REST API."""
     lambdas = {item["name"]: item["pins"] for item in lab.request("GET", "ol/lambdas")["lambdas"]}
-    assert lambdas == {"hello": ["six==1.17.0"], "legacy": ["six==1.16.0"]}
-    assert sorted(path.name for path in lab.registry_dir.iterdir()) == ["hello", "legacy"]
+    assert lambdas == {"hello": ["six==1.17.0"], "legacy": ["six==1.16.0"], "countdown": ["six==1.17.0"],
+                       "reader": ["pyyaml==6.0.1"]}
+    assert sorted(path.name for path in lab.registry_dir.iterdir()) == ["countdown", "hello", "legacy", "reader"]
     assert lab.request("GET", "ol/lambdas/hello/logs")["logs"][-1]["ok"] is True
     assert lab.request("GET", "ol/lambdas/hello")["version"] == 2  # section 7 deployed it again, for a rollback

@@ -286,8 +286,8 @@ export class SidebarModel {
       if (event.key === this._selected) {
         this._schedule('detail');
       }
-    } else if (event.kind === 'done') {
-      this._schedule('packages');
+    } else if (event.kind === 'done' && !event.operation.startsWith('run-')) {
+      this._schedule('packages'); // a package was pulled (a call's end says nothing of packages)
     }
     this._emit();
   }

@@ -112,7 +112,9 @@ export type ProgressKind =
   | 'resolving'
   | 'starting'
   | 'deployed'
-  | 'warning';
+  | 'warning'
+  | 'stdout'
+  | 'stderr';
 
 export interface IProgressEvent {
   operation: string;

@@ -18,6 +18,7 @@ from ol_notebook.cli.parser import build_parser
 from ol_notebook.errors import OLError
 from ol_notebook.index import IndexConfig
 from ol_notebook.packages import PackageService
+from ol_notebook.runtime import LambdaCancelled
 from ol_notebook.settings import Settings
 from ol_notebook.worker import Worker
 
@@ -31,6 +32,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if getattr(args, "lambda_command", False):
             return asyncio.run(_with_worker(args, settings))
         return args.run(args, PackageService(settings))
+    except LambdaCancelled as error:  # Ctrl-C during a call: the engine cancelled it
+        print(f"interrupted: {error}", file=sys.stderr)
+        return 130
     except OLError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

@@ -254,7 +254,17 @@ class RunHandler(OLHandler):
             raise InvalidEvent(name, f"this one is nested deeper than {TOO_DEEP}") from None
 
         async def run(on_event: EventSink) -> Invocation:
-            return await self.worker.invoke(name, event, output_events(name, on_event))
+            printed, output = False, output_events(name, on_event)
+
+            def on_output(stream: str, text: str) -> None:
+                nonlocal printed
+                printed = True
+                output(stream, text)
+
+            invocation = await self.worker.invoke(name, event, on_output)
+            if printed:  # the event stream saw this call: it also sees it end
+                on_event(PullEvent("done", name, seconds=invocation.duration))
+            return invocation
 
         details = self.get_query_argument("details", "0") == "1"
         await self.run_operation(f"run-{name}", name, run, invocation_to_json if details else _value)

@@ -1,9 +1,10 @@
-"""The command line as a user watches it: a call's prints appear while it runs, an unchanged
-deploy says so and creates nothing, --force deploys anyway."""
+"""The command line as a user watches it: a call's prints appear while it runs, Ctrl-C cancels
+it, an unchanged deploy says so and creates nothing, --force deploys anyway."""
 
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 
 from tests.cli.conftest import CLI
@@ -20,8 +21,12 @@ def test_invoke_prints_the_lambdas_output_while_it_runs(run, tmp_path):
         try:
             assert process.stderr.readline() == "first line\n"  # blocks until it is printed: no timing
             assert process.poll() is None  # while the call still runs
+            process.send_signal(signal.SIGINT)  # Ctrl-C: the call is cancelled, the sandbox stopped
+            assert process.wait(timeout=60) == 130
+            assert "interrupted: lambda 'ticks' was cancelled" in process.stderr.read()
         finally:
             process.kill()
+        assert "LambdaCancelled" in run("logs", "ticks").stdout
 
 
 def test_an_unchanged_deploy_creates_no_version_and_force_does(run, tmp_path):

@@ -25,8 +25,9 @@ def test_run_streams_prints_as_ndjson_then_the_result_and_the_event_stream_sees_
 
     lines, sent = api.events_during(run, until=lambda lines, events: len(events) >= len(lines) - 1)
     streamed = [line["event"] for line in lines[:-1]]
-    assert sorted((event["kind"], event["key"], event["message"]) for event in streamed) == [
+    assert sorted((event["kind"], event["key"], event["message"]) for event in streamed[:-1]) == [
         ("stderr", "printer", "err 7\n"), ("stdout", "printer", "out 7\n")]
+    assert (streamed[-1]["kind"], streamed[-1]["key"]) == ("done", "printer")  # the sidebar sees the call end
     assert lines[-1]["result"]["result"] == 7 and lines[-1]["result"]["stdout"] == "out 7\n"
     assert sent == streamed and streamed[0]["operation"].startswith("run-printer-")
 

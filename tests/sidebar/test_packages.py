@@ -1,5 +1,5 @@
 """The Packages and Activity sections: the store as a table, Verify, garbage collection with its dry
-run, and live progress of a pull started elsewhere."""
+run, live progress of a pull started elsewhere, and what a call made elsewhere printed."""
 
 from __future__ import annotations
 
@@ -105,3 +105,19 @@ def test_a_pull_started_elsewhere_shows_its_progress_in_activity(page: Page, lab
     expect(failed.locator(".ol-Operation-state")).to_have_text("failed")
     expect(failed.locator(".ol-Operation-message")).to_contain_text("PackageNotFound")
     expect(failed.locator(".ol-Operation-message")).to_contain_text("nosuchpackage")
+
+
+PRINTER = "def f(event):\n    for n in range(3):\n        print('line', n)\n    return 'printed'\n"
+
+
+def test_a_call_made_elsewhere_shows_what_it_printed_in_activity(page: Page, lab: RunningServer):
+    deploy(lab, "printer", PRINTER)
+    open_lab(page, lab)
+    panel = open_panel(page)
+    tab(panel, "Activity")
+    assert lab.request("POST", "ol/run/printer", None) == "printed"  # as a terminal would
+    operation = panel.locator(".ol-Operation").first
+    expect(operation.locator(".ol-Operation-title")).to_have_text("run printer")
+    expect(operation.locator(".ol-Operation-state")).to_have_text("done")
+    expect(operation.locator(".ol-Operation-output")).to_have_text("line 0\nline 1\nline 2\n")
+    expect(operation.locator(".ol-Item")).to_have_count(0)  # a call has no packages

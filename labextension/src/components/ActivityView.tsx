@@ -1,4 +1,4 @@
-/** Live progress of every pull and deploy on this server, from its event stream. */
+/** Live progress of every pull, deploy and call on this server, from its event stream. */
 
 import * as React from 'react';
 
@@ -40,6 +40,7 @@ function OperationView(props: { operation: IOperation }): JSX.Element {
           <ItemView key={item.key} item={item} />
         ))}
       </ul>
+      {operation.output && <pre className="ol-Operation-output">{operation.output}</pre>}
       {operation.messages.map((message, index) => (
         <p key={index} className="ol-Operation-message" role={operation.state === 'failed' ? 'alert' : undefined}>
           {message}
