@@ -33,7 +33,14 @@ from ol_notebook.packages import PackageService
 from ol_notebook.puller import EventSink, PullEvent, PullReport
 from ol_notebook.registry import LambdaSettings, LambdaVersion, Registry, Rollback, validate_code, validate_name
 from ol_notebook.resolve import Closure, parse_requirements
-from ol_notebook.resolve.imports import MissingImport, distribution_for, is_stdlib, missing_imports, missing_module
+from ol_notebook.resolve.imports import (
+    MissingImport,
+    distribution_for,
+    imported_by_statement,
+    is_stdlib,
+    missing_imports,
+    missing_module,
+)
 from ol_notebook.runtime import Invocation, LambdaError, LambdaSpec, LambdaStartError, OutputSink, Runtimes
 from ol_notebook.settings import Settings
 from ol_notebook.store import Corruption, Entry, EntryMetadata, GcReport, StoreError
@@ -106,14 +113,19 @@ class Worker:
         return Deployment(version, added=added, missing=tuple(missing))
 
     async def retry_missing_import(self, name: str, error: LambdaError) -> Deployment | None:
-        """After a call failed with ModuleNotFoundError (a lazy import the deploy could not see),
-        redeploy the lambda with the module's distribution added, if its `auto_install` setting
-        is on; the caller then retries the call once. None: nothing was installed (the option
-        is off, the module is of the standard library, its distribution is already required,
-        or the redeploy failed), so the original error stands."""
+        """After a call failed with ModuleNotFoundError (an import the deploy could not see, e.g. in
+        a package's code), redeploy the lambda with the module's distribution added, if its
+        `auto_install` setting is on; the caller then retries the call once. None: nothing was
+        installed (the option is off, the module is of the standard library or was named by no
+        import statement, its distribution is already required, or the redeploy failed), so
+        the original error stands."""
         module = missing_module(error.message) if error.type == "ModuleNotFoundError" else None
         current = self.registry.current(name)
         if module is None or is_stdlib(module) or current is None or not current.settings.auto_install:
+            return None
+        if not imported_by_statement(error.traceback, module):  # a name computed at run time: maybe the event's
+            logger.warning("lambda %r failed to import %s, a name its code computed when it ran: auto-install "
+                           "adds only what an import statement names", name, module)
             return None
         distribution = self._distribution_for(module)
         if canonicalize_name(distribution) in requirement_names(current.requirements):

@@ -8,6 +8,7 @@ are private to the test session.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -25,7 +26,7 @@ from typing import Any
 
 import nbformat
 import pytest
-from jupyter_client import KernelManager
+from jupyter_client import BlockingKernelClient, KernelManager
 from nbclient import NotebookClient
 
 from ol_notebook.api import SERVER_TOKEN_ENV, SERVER_URL_ENV
@@ -132,6 +133,22 @@ class ServerKernel(KernelManager):
 
     async def _async_is_alive(self) -> bool:
         return True
+
+
+@contextlib.contextmanager
+def running_kernel() -> Iterator[tuple[KernelManager, BlockingKernelClient]]:
+    """A real ipykernel (the default Python one, in this process's environment) and a client whose
+    channels are started and ready; shut down on exit."""
+    manager = KernelManager(kernel_name="python3")
+    manager.start_kernel()
+    client = manager.client()
+    client.start_channels()
+    try:
+        client.wait_for_ready(timeout=60)
+        yield manager, client
+    finally:
+        client.stop_channels()
+        manager.shutdown_kernel(now=True)
 
 
 def execute_notebook(server: RunningServer, path: Path) -> nbformat.NotebookNode:

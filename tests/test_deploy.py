@@ -3,7 +3,6 @@ imports are named (or, opted in, installed), and failed starts say what to add."
 
 from __future__ import annotations
 
-import asyncio
 import shutil
 from dataclasses import replace
 from pathlib import Path
@@ -15,10 +14,12 @@ from ol_notebook.registry import LambdaSettings
 from ol_notebook.runtime import LambdaError, LambdaStartError
 from ol_notebook.settings import Settings
 from ol_notebook.worker import Worker
+from tests.engine import run_scenario as run
 
 YAML = "import yaml\n\ndef f(event):\n    return yaml.DIST\n"
 LAZY = "def f(event):\n    import yaml\n    return yaml.DIST\n"
-DYNAMIC = "import importlib\n\ndef f(event):\n    return importlib.import_module(event).DIST\n"
+# A package that imports yaml only when called: no reading of the cell can see it.
+LAZY_PACKAGE = "import lazyyaml\n\ndef f(event):\n    return lazyyaml.load(event)\n"
 ALPHA = "import alpha\n\ndef f(event):\n    return alpha.__version__\n"
 OLDABI = "import oldabi\n\ndef f(event):\n    return oldabi.DIST\n"
 AUTO = LambdaSettings(auto_install=True)
@@ -33,14 +34,6 @@ def worker(tmp_path, http_index) -> Worker:
     return make_worker(tmp_path, http_index)
 
 
-def run(worker: Worker, scenario):
-    async def body():
-        try:
-            return await scenario(worker)
-        finally:
-            await worker.close()
-
-    return asyncio.run(body())
 
 
 def store_keys(worker: Worker) -> list[str]:
@@ -200,33 +193,33 @@ def test_a_lazy_import_is_installed_at_deploy_time_with_auto_install(worker):
 
 
 def test_a_module_imported_only_at_call_time_is_installed_once_and_retried(worker):
-    async def scenario(w):
-        await w.deploy("dyn", DYNAMIC, "", AUTO)
-        retried = await w.invoke("dyn", "yaml")  # failed, redeployed with PyYAML, called again
-        again = await w.invoke("dyn", "yaml")
-        with pytest.raises(LambdaError) as unknown:
-            await w.invoke("dyn", "no_such_module_anywhere")
-        not_found = await w.retry_missing_import("dyn", unknown.value)  # not on the index: nothing changes
-        with pytest.raises(LambdaError) as stdlib:
-            await w.invoke("dyn", "json.no_such_module")
-        of_stdlib = await w.retry_missing_import("dyn", stdlib.value)  # never a requirement
-        return retried, again, (not_found, of_stdlib), w.registry.require("dyn")
+    stdlib_only = "def f(event):\n    import json.no_such_module\n"
 
-    retried, again, nothing, current = run(worker, scenario)
-    assert retried.auto_installed == ("PyYAML",) and retried.value == "pyyaml"
-    assert again.auto_installed == () and again.value == "pyyaml"
-    assert current.requirements == "PyYAML\n" and current.number == 2 and nothing == (None, None)
+    async def scenario(w):
+        await w.deploy("lazy", LAZY_PACKAGE, "lazyyaml", AUTO)
+        retried = await w.invoke("lazy", "a: 1")  # failed in lazyyaml's code, redeployed with PyYAML, called again
+        again = await w.invoke("lazy", "a: 1")
+        await w.deploy("stdlib", stdlib_only, "", AUTO)
+        with pytest.raises(LambdaError) as stdlib:
+            await w.invoke("stdlib", None)
+        of_stdlib = await w.retry_missing_import("stdlib", stdlib.value)  # never a requirement
+        return retried, again, of_stdlib, w.registry.require("lazy")
+
+    retried, again, of_stdlib, current = run(worker, scenario)
+    assert retried.auto_installed == ("PyYAML",) and retried.value == "a: 1"  # the index's yaml echoes
+    assert again.auto_installed == () and again.value == "a: 1"
+    assert current.requirements == "lazyyaml\nPyYAML\n" and current.number == 2 and of_stdlib is None
 
 
 def test_without_the_option_a_call_time_import_installs_nothing(worker):
     async def scenario(w):
-        await w.deploy("dyn", DYNAMIC)
+        await w.deploy("lazy", LAZY_PACKAGE, "lazyyaml")
         with pytest.raises(LambdaError) as caught:
-            await w.invoke("dyn", "yaml")
-        return await w.retry_missing_import("dyn", caught.value), [v.number for v in w.registry.history("dyn")]
+            await w.invoke("lazy", "a: 1")
+        return await w.retry_missing_import("lazy", caught.value), [v.number for v in w.registry.history("lazy")]
 
     assert run(worker, scenario) == (None, [1])
-    assert store_keys(worker) == []
+    assert store_keys(worker) == ["lazyyaml==1.0"]
 
 
 # The numpy ABI hint

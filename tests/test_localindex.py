@@ -62,6 +62,7 @@ EXPECTED_FILES = {
     "pyyaml-6.0.1-py3-none-any.whl",
     *(f"numpy-{v}-py3-none-any.whl" for v in ("1.26.4", "2.0.0")),
     "oldabi-1.0-py3-none-any.whl",
+    "lazyyaml-1.0-py3-none-any.whl",
 }
 HOSTILE = {f"evil-{n}" for n in ("escape", "home", "net", "forkbomb", "alloc", "fill", "hang")}
 # Hostile in its metadata hooks too, with PKG-INFO a resolver must not trust: it attacks the resolve sandbox.

@@ -9,6 +9,7 @@ from ol_notebook.resolve import PackageNotFound
 from ol_notebook.runtime import LambdaError, LambdaStartError
 from ol_notebook.settings import Settings
 from ol_notebook.worker import Worker
+from tests.engine import run_scenario as run
 
 SHOW_ALPHA = """import alpha
 
@@ -23,14 +24,6 @@ def worker(tmp_path, http_index):
     return Worker(Settings(store_dir=tmp_path / "store", registry_dir=tmp_path / "lambdas", index=http_index))
 
 
-def run(worker: Worker, scenario):
-    async def body():
-        try:
-            return await scenario(worker)
-        finally:
-            await worker.close()
-
-    return asyncio.run(body())
 
 
 def test_deploy_then_invoke_sees_its_pinned_package(worker):

@@ -44,6 +44,9 @@ KNOWN_DISTRIBUTIONS = {
     "multipart": "python-multipart",
 }
 NO_MODULE = re.compile(r"No module named '([\w.]+)'")
+# A frame of a formatted traceback and the source line shown under it.
+FRAME_SOURCE = re.compile(r'^  File "[^"\n]*", line \d+, in [^\n]*\n {4}([^\n]*)$', re.MULTILINE)
+LEADING_IMPORT = re.compile(r"(?:from|import)\s+([\w.]+)")
 
 
 @dataclass(frozen=True)
@@ -108,6 +111,27 @@ def missing_imports(code: str, provided: Iterable[str], known: Iterable[EntryMet
     known = tuple(known) if unprovided else ()  # read (the whole store) only when something is missing
     return [MissingImport(item.module, distribution_for(item.module, known), item.line, item.lazy)
             for item in unprovided]
+
+
+def imported_by_statement(traceback: str, module: str) -> bool:
+    """Whether the innermost frame of a ModuleNotFoundError's traceback is an import statement
+    naming `module` literally (in the lambda's code or a package's): an import the code states,
+    not a name computed when it runs (`importlib.import_module(event)`, `exec`), which an event
+    could choose."""
+    frames = FRAME_SOURCE.findall(traceback)
+    if not frames:
+        return False
+    line = frames[-1].strip()
+    try:
+        statement = ast.parse(line).body[0]
+    except (SyntaxError, IndexError):  # the first line of a longer statement: its start names the module
+        start = LEADING_IMPORT.match(line)
+        named = [start.group(1)] if start else []
+    else:
+        named = _modules(statement) if isinstance(statement, ast.Import | ast.ImportFrom) else []
+        if isinstance(statement, ast.ImportFrom) and statement.module and not statement.level:
+            named += [f"{statement.module}.{alias.name}" for alias in statement.names]
+    return any(name == module or name.startswith(module + ".") for name in named)
 
 
 def missing_module(message: str) -> str | None:

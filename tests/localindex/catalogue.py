@@ -148,4 +148,6 @@ def _import_packages() -> list[Package]:
         simple("numpy", "1.26.4"),
         simple("numpy", "2.0.0"),
         simple("oldabi", "1.0", "numpy", body=oldabi),
+        # Imports yaml only when called, and does not declare it: what auto-install fixes at call time.
+        simple("lazyyaml", "1.0", body="\ndef load(text):\n    import yaml\n    return yaml.safe_load(text)\n"),
     ]

@@ -7,7 +7,7 @@ names the distribution of `yaml` as it spells it, so those names are compared wi
 import pytest
 
 from ol_notebook.runtime import LambdaStartError
-from tests.magics.cells import cell, line
+from tests.magics.cells import capture, cell, line
 
 YAML = "import yaml\n\ndef f(event):\n    return yaml.DIST\n"
 ALPHA = "import alpha\n\ndef f(event):\n    return alpha.__version__\n"
@@ -58,3 +58,12 @@ def test_the_notebooks_auto_install_applies_to_cells_deployed_afterwards(ipython
     assert "auto-install is on" in shown.stdout
     ran = cell(ipython, "ol_lambda", "reader", YAML)
     assert ran.value(None) == "pyyaml" and ran.value.describe()["pins"] == ["alpha==1.1", "pyyaml==6.0.1"]
+
+
+def test_a_call_time_import_is_added_once_and_the_call_says_so(ipython):
+    lazy = "import lazyyaml\n\ndef f(event):\n    return lazyyaml.load(event)\n"
+    deployed = cell(ipython, "ol_lambda", "later --requirements lazyyaml --auto-install", lazy)
+    called = capture(deployed.value, "a: 1")
+    assert called.value == "a: 1"  # the index's yaml stand-in echoes
+    assert "lambda later: added" in called.stderr and "for an import of f, redeployed and called again" in called.stderr
+    assert "pyyaml" in called.stderr.lower() and deployed.value.describe()["version"] == 2

@@ -6,12 +6,12 @@ import subprocess
 import sys
 
 import pytest
-from jupyter_client import KernelManager
 
 import ol_notebook
 from ol_notebook.magics.handle import LambdaHandle
 from ol_notebook.magics.lambdas import UnknownLambda
 from ol_notebook.magics.magics import OLMagics
+from tests.jupyter_fixtures import running_kernel
 from tests.magics.cells import cell, line, run_cell
 
 GREET = "def f(event):\n    print('hi', event)\n    return f'hello {event}'\n"
@@ -86,12 +86,7 @@ RESTART_NAME = "restarted-hello"
 def test_a_handle_is_recovered_after_a_kernel_restart(ipython):
     """A real kernel: deploy, restart, and the handle comes back (twice: by the mapping, by %ol_handle),
     its version unchanged."""
-    manager = KernelManager(kernel_name="python3")
-    manager.start_kernel()
-    client = manager.client()
-    client.start_channels()
-    try:
-        client.wait_for_ready(timeout=60)
+    with running_kernel() as (manager, client):
         run = Kernel(client)
         run("%load_ext ol_notebook")
         run(f"%%ol_lambda {RESTART_NAME} --requirements ''\n{GREET}")
@@ -107,9 +102,6 @@ def test_a_handle_is_recovered_after_a_kernel_restart(ipython):
         assert run("restarted_hello('after')") == ["hi after\n", "'hello after'"]
         assert run("restarted_hello.describe()['version']") == ["1"]
         run(f"%ol_rm {RESTART_NAME}")
-    finally:
-        client.stop_channels()
-        manager.shutdown_kernel(now=False)
 
 
 class Kernel:

@@ -9,7 +9,9 @@ import queue
 from collections.abc import Iterator
 
 import pytest
-from jupyter_client.manager import KernelManager
+from jupyter_client import BlockingKernelClient, KernelManager
+
+from tests.jupyter_fixtures import running_kernel
 
 SLOW = ("%%ol_lambda slow --timeout 90\nimport os, time\n\ndef f(event):\n"
         "    if event == 'pid':\n        return os.getpid()\n"
@@ -21,11 +23,8 @@ STOPS = ("%%ol_lambda stops --timeout 1\nimport time\n\ndef f(event):\n    print
 class Kernel:
     """A real ipykernel, its cells executed one at a time, their iopub messages collected."""
 
-    def __init__(self, manager: KernelManager):
-        self.manager = manager
-        self.client = manager.client()
-        self.client.start_channels()
-        self.client.wait_for_ready(timeout=60)
+    def __init__(self, manager: KernelManager, client: BlockingKernelClient):
+        self.manager, self.client = manager, client
 
     def execute(self, code: str, until=None, timeout: float = 120) -> list[dict]:
         """Run a cell; its output messages until it is idle, or until `until(messages)` is true."""
@@ -70,15 +69,10 @@ def errors(messages: list[dict]) -> list[dict]:
 
 @pytest.fixture
 def kernel(path) -> Iterator[Kernel]:
-    manager = KernelManager(kernel_name="python3")
-    manager.start_kernel()
-    try:
-        kernel = Kernel(manager)
+    with running_kernel() as (manager, client):
+        kernel = Kernel(manager, client)
         yield kernel
         kernel.execute("%ol_rm slow\n%ol_rm stops")
-        kernel.client.stop_channels()
-    finally:
-        manager.shutdown_kernel(now=True)
 
 
 def test_prints_stream_into_the_cell_and_an_interrupt_cancels_the_call(kernel: Kernel) -> None:

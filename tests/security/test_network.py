@@ -29,6 +29,7 @@ from ol_notebook.index import IndexConfig, IndexConfigError
 from ol_notebook.index.config import IndexAccess
 from ol_notebook.sandbox import PYTHON, Sandbox, SandboxSpec
 from tests.engine import make_service
+from tests.jupyter_fixtures import running_kernel
 from tests.runtime.conftest import Engine
 from tests.sandbox.test_unprivileged import SYSTEM_PYTHON, run_as_unprivileged, world_readable_tree  # noqa: F401
 
@@ -145,18 +146,8 @@ def test_host_services_are_out_of_reach(engine: Engine, make_lambda, network: An
 @pytest.fixture(scope="module")
 def kernel() -> Iterator[tuple[dict[str, Any], Any]]:
     """A real ipykernel, its connection info, and a client to run cells with."""
-    from jupyter_client.manager import KernelManager
-
-    manager = KernelManager(kernel_name="python3")
-    manager.start_kernel()
-    client = manager.client()
-    client.start_channels()
-    try:
-        client.wait_for_ready(timeout=60)
+    with running_kernel() as (manager, client):
         yield manager.get_connection_info(), client
-    finally:
-        client.stop_channels()
-        manager.shutdown_kernel(now=True)
 
 
 @pytest.mark.parametrize(("network", "reached"), [(True, False), ("host", True)])
