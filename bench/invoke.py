@@ -1,7 +1,8 @@
 """Invocation benchmark: ol-notebook's lambda runtime against the same work without it.
 
 hot:       a warm worker through `Runtimes.invoke` vs a raw socketpair round trip to a forked
-           process with the same framing, no sandbox, no event loop.
+           process with the same framing, no sandbox, no event loop; and the same call with an
+           output sink (streaming what it prints, here nothing) vs without.
 cold:      the first invocation of a new version of a lambda importing requests (a fresh
            sandbox, zygote, import, fork, call) vs a fresh `python -I -S` importing requests
            from the same store directories.
@@ -32,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 from bench.pull import real_wheels  # noqa: E402
 from ol_notebook.index import IndexConfig  # noqa: E402
 from ol_notebook.packages import PackageService  # noqa: E402
-from ol_notebook.runtime import LambdaSpec, Runtimes  # noqa: E402
+from ol_notebook.runtime import LambdaSpec, OutputSink, Runtimes  # noqa: E402
 from ol_notebook.runtime.inside.frames import pack, recv_frame  # noqa: E402
 from ol_notebook.runtime.inside.linger import WINDOW, Linger  # noqa: E402
 from ol_notebook.runtime.spec import default_python  # noqa: E402
@@ -115,13 +116,13 @@ def fresh_imports(packages: tuple[tuple[str, Path], ...], repeat: int) -> list[f
     return samples
 
 
-async def hot(runtimes: Runtimes, spec: LambdaSpec, calls: int) -> list[float]:
+async def hot(runtimes: Runtimes, spec: LambdaSpec, calls: int, on_output: OutputSink | None = None) -> list[float]:
     for index in range(200):  # warm up: the worker, the caches, the worker's polling
-        await runtimes.invoke(spec, index)
+        await runtimes.invoke(spec, index, on_output)
     samples = []
     for index in range(calls):
         started = time.perf_counter()
-        await runtimes.invoke(spec, index)
+        await runtimes.invoke(spec, index, on_output)
         samples.append(time.perf_counter() - started)
     return samples
 
@@ -176,6 +177,7 @@ async def measure(args: argparse.Namespace, work: Path, packages: tuple[tuple[st
     try:
         return {
             "hot": await hot(runtimes, echo, args.calls),
+            "hot streamed": await hot(runtimes, echo, args.calls, lambda stream, text: None),
             "raw": raw_round_trips(args.calls, lingering=False),
             "raw lingering": raw_round_trips(args.calls, lingering=True),
             "cold": await cold(runtimes, scraper, args.repeat),
@@ -196,6 +198,9 @@ def report(figures: dict, packages: tuple[tuple[str, Path], ...]) -> None:
           f"{p50['hot'] / p50['raw']:7.2f}x   raw socketpair round trip, same framing")
     print(f"{'hot invocation p50':34}{p50['hot'] * ms:11.3f} ms{p50['raw lingering'] * ms:9.3f} ms"
           f"{p50['hot'] / p50['raw lingering']:7.2f}x   the same, its echo polling after replies as ours do")
+    streamed = statistics.median(figures["hot streamed"])
+    print(f"{'hot invocation p50, streamed':34}{streamed * ms:11.3f} ms{p50['hot'] * ms:9.3f} ms"
+          f"{streamed / p50['hot']:7.2f}x   the same call with no output sink (what a sink costs)")
     hot99, raw99 = percentile(figures["hot"], 0.99), percentile(figures["raw"], 0.99)
     print(f"{'hot invocation p99':34}{hot99 * ms:11.3f} ms{raw99 * ms:9.3f} ms{hot99 / raw99:7.2f}x")
     print(f"{'cold start p50 (' + PACKAGE + ')':34}{p50['cold'] * ms:11.1f} ms{p50['import'] * ms:9.1f} ms"
