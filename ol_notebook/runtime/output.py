@@ -12,6 +12,7 @@ before it is read.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import os
 import stat
 from collections.abc import Callable
@@ -49,46 +50,50 @@ class WorkerOutput:
     def stream(self, sink: OutputSink) -> None:
         """Send `sink` what each stream got since the last read (at most STREAM_CHUNK of each)."""
         for index, fd in enumerate(self._fds):
-            try:
-                size = os.fstat(fd).st_size
-                offset = self._streamed[index]
-                if size <= offset:
-                    continue
-                skipped = max(0, size - offset - STREAM_BACKLOG)
-                data = os.pread(fd, min(size - offset - skipped, STREAM_CHUNK), offset + skipped)
-            except OSError:
-                continue
-            self._streamed[index] = offset + skipped + len(data)
-            text = self._decoders[index].decode(data)
-            if skipped:
-                text = SKIP_MARK.format(skipped) + text
-            if text:
-                sink(STREAMS[index], text)
+            with contextlib.suppress(OSError):
+                self._send_new(index, os.fstat(fd).st_size, sink)
 
-    def collect(self) -> tuple[str, str]:
+    def collect(self, sink: OutputSink | None = None) -> tuple[str, str]:
         """The call's stdout and stderr (the last TEXT_LIMIT bytes of each, behind a mark saying how
-        much was cut), then empty the memfds for the next call. Nothing once closed."""
+        much was cut), after sending `sink` what it has not had yet; then empty the memfds for the
+        next call. Nothing once closed."""
         if not self._fds:
             return "", ""
-        return self._take(0), self._take(1)
+        return self._take(0, sink), self._take(1, sink)
 
     def close(self) -> None:
         for fd in self._fds:
             os.close(fd)
         self._fds = []
 
-    def _take(self, index: int) -> str:
+    def _send_new(self, index: int, size: int, sink: OutputSink) -> None:
+        offset = self._streamed[index]
+        if size <= offset:
+            return
+        skipped = max(0, size - offset - STREAM_BACKLOG)
+        data = os.pread(self._fds[index], min(size - offset - skipped, STREAM_CHUNK), offset + skipped)
+        self._streamed[index] = offset + skipped + len(data)
+        text = self._decoders[index].decode(data)
+        if skipped:
+            text = SKIP_MARK.format(skipped) + text
+        if text:
+            sink(STREAMS[index], text)
+
+    def _take(self, index: int, sink: OutputSink | None) -> str:
         fd = self._fds[index]
-        self._streamed[index] = 0
-        self._decoders[index].reset()
         try:
-            size = os.fstat(fd).st_size
+            size = os.fstat(fd).st_size  # one fstat for both: a call that printed nothing costs no more
             if not size:
                 return ""
+            if sink is not None:
+                self._send_new(index, size, sink)
             data = os.pread(fd, min(size, TEXT_LIMIT), max(0, size - TEXT_LIMIT))
             os.ftruncate(fd, 0)
         except OSError:
             return ""
+        finally:
+            self._streamed[index] = 0
+            self._decoders[index].reset()
         text = data.decode(errors="replace")
         return text if size <= TEXT_LIMIT else CUT_MARK.format(size - TEXT_LIMIT) + text
 

@@ -133,9 +133,7 @@ class Worker(asyncio.Protocol):
     def _printed(self) -> tuple[str, str]:
         """The call's output: the rest of it to the sink first, if it streams."""
         sink, self._sink = self._sink, None
-        if sink is not None:
-            self.output.stream(sink)
-        return self.output.collect()
+        return self.output.collect(sink)
 
     def _tick(self) -> None:
         if self._sink is not None:

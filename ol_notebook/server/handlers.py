@@ -104,12 +104,8 @@ class OLHandler(APIHandler):
                 raise
 
         if NDJSON not in self.request.headers.get("Accept", ""):
-            self._operation = asyncio.ensure_future(reported(self.hub.sink(operation_id)))
-            try:
-                self.reply(reply(await self._operation))
-            except asyncio.CancelledError:  # a call cancelled as its client left, before it ran
-                if not self.request.connection.stream.closed():
-                    raise
+            self._operation = asyncio.current_task()  # cancelled if the client leaves (see RunHandler)
+            self.reply(reply(await reported(self.hub.sink(operation_id))))
             return
         events: asyncio.Queue[PullEvent | None] = asyncio.Queue()
         self._operation = task = asyncio.ensure_future(reported(self.hub.sink(operation_id, also=events.put_nowait)))
@@ -239,7 +235,9 @@ class RunHandler(OLHandler):
 
     What the lambda prints goes to the event stream while it runs, as events of kind "stdout" and
     "stderr" keyed by the lambda's name; asked for NDJSON, the response streams them too before
-    its result line. A client that closes the connection cancels the call (its worker is killed)."""
+    its result line. With neither a stream to feed nor anyone on the event stream, the call is
+    not streamed at all: the hot path pays for no watcher. A client that closes the connection
+    cancels the call (its worker is killed)."""
 
     cancel_on_close = True
 
@@ -266,8 +264,12 @@ class RunHandler(OLHandler):
                 on_event(PullEvent("done", name, seconds=invocation.duration))
             return invocation
 
-        details = self.get_query_argument("details", "0") == "1"
-        await self.run_operation(f"run-{name}", name, run, invocation_to_json if details else _value)
+        reply = invocation_to_json if self.get_query_argument("details", "0") == "1" else _value
+        if self.hub.listening or NDJSON in self.request.headers.get("Accept", ""):
+            await self.run_operation(f"run-{name}", name, run, reply)
+            return
+        self._operation = asyncio.current_task()  # tornado takes its cancellation (the client left) in its stride
+        self.reply(reply(await self.worker.invoke(name, event)))
 
 
 class CompileHandler(OLHandler):

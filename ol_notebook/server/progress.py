@@ -44,6 +44,11 @@ class ProgressHub:
 
         return on_event
 
+    @property
+    def listening(self) -> bool:
+        """Whether anyone follows the event stream now (else publishing reaches nobody)."""
+        return bool(self._subscribers)
+
     def publish(self, data: dict[str, Any]) -> None:
         for queue in self._subscribers:
             if queue.full():

@@ -6,9 +6,10 @@ from __future__ import annotations
 import asyncio
 import json
 
+import pytest
+
 from ol_notebook.api import NDJSON
 
-DEADLINE = 30.0  # seconds to wait for what arrives within milliseconds: a deadline, not a measurement
 PRINTS = ("import sys\n\ndef f(event):\n    print('out', event)\n    print('err', event, file=sys.stderr)\n"
           "    return event\n")
 SLEEPS = ("import os, time\n\ndef f(event):\n    if event == 'pid':\n        return os.getpid()\n"
@@ -44,26 +45,26 @@ def test_a_failed_call_streams_its_error_line_with_what_it_printed(api):
     assert last["error"]["type"] == "LambdaError" and last["error"]["details"]["stdout"] == "about to fail\n"
 
 
-def test_a_client_that_leaves_cancels_the_call_and_the_log_says_so(api):
+@pytest.mark.parametrize("accept", [NDJSON, "application/json"])
+def test_a_client_that_leaves_cancels_the_call_and_the_log_says_so(api, accept: str):
     assert api.call("PUT", "lambdas/sleeper", {"code": SLEEPS, "settings": {"instances": 1}})[0] == 200
     first = api.call("POST", "run/sleeper", "pid")[1]
 
-    async def leave_once_started() -> None:
-        reader, writer = await asyncio.open_connection("127.0.0.1", api.serverapp.port)
+    async def send() -> asyncio.StreamWriter:
+        _, writer = await asyncio.open_connection("127.0.0.1", api.serverapp.port)
         body = b"null"
         path = api.root.split(str(api.serverapp.port), 1)[1] + "ol/run/sleeper"
         writer.write(f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{api.serverapp.port}\r\n"
-                     f"Authorization: token {api.token}\r\nAccept: {NDJSON}\r\n"
+                     f"Authorization: token {api.token}\r\nAccept: {accept}\r\n"
                      f"Content-Length: {len(body)}\r\n\r\n".encode() + body)
         await writer.drain()
-        seen = b""
-        while b"started" not in seen:  # the call runs: it sleeps 60 s after printing
-            more = await asyncio.wait_for(reader.read(4096), DEADLINE)
-            assert more, seen
-            seen += more
-        writer.close()
+        return writer
 
-    api.loop.run_until_complete(leave_once_started())
+    def started(_, events: list[dict]) -> bool:  # the call runs: it sleeps 60 s after printing
+        return any(event["kind"] == "stdout" and event["key"] == "sleeper" for event in events)
+
+    writer, _ = api.events_during(send, until=started)
+    writer.close()  # the client leaves
     second = api.call("POST", "run/sleeper", "pid")[1]
     assert second != first  # one instance: a new worker, for the one running the abandoned call was killed
     for _ in range(200):  # the log is written once the cancelled call ends, just after the new call
@@ -74,3 +75,30 @@ def test_a_client_that_leaves_cancels_the_call_and_the_log_says_so(api):
         api.loop.run_until_complete(asyncio.sleep(0.05))
     (record,) = cancelled
     assert record["stdout"] == "started\n" and not record["ok"]
+
+
+def test_a_plain_call_nobody_watches_is_cancelled_too_when_its_client_leaves(api):
+    """No event stream, no NDJSON: the call is not streamed (the hot path), and leaving still cancels it."""
+    settings = {"instances": 1, "queue": 0}  # while the call runs, another gets 429: the sign it is running
+    assert api.call("PUT", "lambdas/lonely", {"code": SLEEPS, "settings": settings})[0] == 200
+    first = api.call("POST", "run/lonely", "pid")[1]
+
+    async def leave_while_running() -> None:
+        _, writer = await asyncio.open_connection("127.0.0.1", api.serverapp.port)
+        path = api.root.split(str(api.serverapp.port), 1)[1] + "ol/run/lonely"
+        writer.write(f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{api.serverapp.port}\r\n"
+                     f"Authorization: token {api.token}\r\nContent-Length: 4\r\n\r\nnull".encode())
+        await writer.drain()
+        while (await api._call("POST", "run/lonely", "pid"))[0] != 429:
+            await asyncio.sleep(0.01)
+        writer.close()
+
+    api.loop.run_until_complete(leave_while_running())
+    for _ in range(200):  # the busy worker is killed, and a new one forked
+        status, second = api.call("POST", "run/lonely", "pid")
+        if status == 200:
+            break
+        api.loop.run_until_complete(asyncio.sleep(0.05))
+    assert status == 200 and second != first  # not the 60 s sleep finishing: it was killed
+    logged = api.call("GET", "lambdas/lonely/logs")[1]["logs"]
+    assert any(log["error"] and log["error"].startswith("LambdaCancelled") for log in logged)
