@@ -1,0 +1,43 @@
+"""A lock file to a validated `Pylock`: ours, uv's (`uv pip compile --format pylock.toml`) or
+pip's (`pip lock`). Every problem is a LockError naming the file and what is wrong, so a bad
+lock is refused before anything is downloaded or installed."""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from packaging.pylock import Pylock, PylockUnsupportedVersionError, PylockValidationError, is_valid_pylock_path
+
+from ol_notebook.errors import OLError
+
+
+class LockError(OLError):
+    """A lock file that cannot be read, is not a valid PEP 751 lock, or cannot serve here."""
+
+
+def read_lock(path: Path) -> Pylock:
+    """The lock at `path`; its name must follow PEP 751 (`pylock.toml` or `pylock.NAME.toml`)."""
+    if not is_valid_pylock_path(path):
+        raise LockError(f"{path} is not named like a PEP 751 lock: pylock.toml or pylock.NAME.toml")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise LockError(f"cannot read the lock {path}: {error.strerror}") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise LockError(f"the lock {path} is not valid TOML: {error}") from None
+    return lock_from_dict(data, str(path))
+
+
+def lock_from_dict(data: Mapping[str, Any], source: str) -> Pylock:
+    """`data` (a parsed pylock.toml) as a validated Pylock; `source` names it in errors."""
+    try:
+        return Pylock.from_dict(data)
+    except PylockUnsupportedVersionError as error:
+        raise LockError(f"the lock {source} has a lock-version this ol-notebook cannot read: {error}") from None
+    except PylockValidationError as error:
+        raise LockError(f"the lock {source} is not a valid PEP 751 lock: {error}") from None
