@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tomllib
 from pathlib import Path
 
 from ol_notebook.cli.packages import _requirements as requirements_given
-from ol_notebook.lock import check_lock_path, write_lock_file
+from ol_notebook.lock import check_lock_path, write_lock_file, written
 from ol_notebook.progress import ProgressPrinter
 from ol_notebook.worker import Worker
 
@@ -54,5 +53,4 @@ def _emit(text: str, output: Path | None) -> None:
         sys.stdout.write(text)
         return
     write_lock_file(output, text)
-    count = len(tomllib.loads(text)["packages"])
-    print(f"wrote the lock of {count} package{'' if count == 1 else 's'} to {output}", file=sys.stderr)
+    print(written(text, output), file=sys.stderr)

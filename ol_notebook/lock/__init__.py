@@ -14,6 +14,7 @@ from ol_notebook.lock.write import (
     lock_text,
     uv_version,
     write_lock_file,
+    written,
 )
 
 __all__ = [
@@ -29,4 +30,5 @@ __all__ = [
     "refuse_direct_references",
     "uv_version",
     "write_lock_file",
+    "written",
 ]

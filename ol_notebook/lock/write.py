@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import subprocess
+import tomllib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -83,6 +84,12 @@ def write_lock_file(path: Path, text: str) -> None:
     except OSError as error:
         partial.unlink(missing_ok=True)
         raise LockError(f"cannot write the lock {path}: {error.strerror}") from None
+
+
+def written(text: str, path: Path) -> str:
+    """What writing the lock `text` to `path` did, for the user."""
+    count = len(tomllib.loads(text)["packages"])
+    return f"wrote the lock of {count} package{'' if count == 1 else 's'} to {path}"
 
 
 @functools.cache
