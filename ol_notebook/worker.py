@@ -29,10 +29,18 @@ from ol_notebook.deployment import (
 )
 from ol_notebook.errors import OLError
 from ol_notebook.invocations import InvocationLog, InvocationLogs
-from ol_notebook.lock import LockError, lock_closure, lock_text, refuse_direct_references, uv_version
+from ol_notebook.lock import LockError, lock_closure, lock_text, read_lock, refuse_direct_references, uv_version
 from ol_notebook.packages import PackageService
 from ol_notebook.puller import EventSink, PullEvent, PullReport
-from ol_notebook.registry import LambdaSettings, LambdaVersion, Registry, Rollback, validate_code, validate_name
+from ol_notebook.registry import (
+    LOCK,
+    LambdaSettings,
+    LambdaVersion,
+    Registry,
+    Rollback,
+    validate_code,
+    validate_name,
+)
 from ol_notebook.resolve import Closure, parse_requirements
 from ol_notebook.resolve.imports import (
     MissingImport,
@@ -258,7 +266,11 @@ class Worker:
         was deployed, else (a version deployed before locks) one built from its closure and the
         store's records, without a uv version, which was not recorded."""
         version = self.registry.version(name, number)
-        return version.lock or await asyncio.to_thread(self._lock_text, version.closure, None)
+        stored = version.lock
+        if stored is None:
+            return await asyncio.to_thread(self._lock_text, version.closure, None)
+        read_lock(version.path / LOCK)  # one changed since it was stored and no longer valid is refused, named
+        return stored
 
     async def open(self) -> None:
         """Make the sandbox now, not at the first call: making it sweeps away what an engine
