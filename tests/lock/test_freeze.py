@@ -118,6 +118,25 @@ def test_what_the_store_does_not_back_cannot_be_locked(pin, stored, says) -> Non
         frozen_packages(closure(**pin), lambda key: stored)
 
 
+def test_a_package_built_here_from_an_sdist_outside_its_index_cannot_be_locked() -> None:
+    sdist = {"filename": "alpha-1.0.tar.gz", "url": "file:///home/me/alpha-1.0.tar.gz", "sha256": "cc" * 32,
+             "size": 10}
+    built = entry(filename="alpha-1.0.tar.gz", url=sdist["url"], sha256=sdist["sha256"],
+                  built_wheel="alpha-1.0-py3-none-any.whl")
+    with pytest.raises(LockError, match=r"alpha 1.0 cannot be locked: it was built here from alpha-1.0.tar.gz, "
+                                        r"and that sdist comes from file:///home/me/alpha-1.0.tar.gz, which is not"):
+        frozen_packages(closure(wheels=[], sdist=sdist), lambda key: built)
+
+
+def test_a_lambda_without_requirements_has_a_lock_of_no_packages(worker) -> None:
+    async def scenario(w: Worker):
+        await w.deploy("plain", "def f(event):\n    return event\n")
+        return await w.freeze("plain")
+
+    data = tomllib.loads(run(worker, scenario))
+    assert data["packages"] == [] and data["tool"]["ol-notebook"]["requirements"] == []
+
+
 def test_a_flat_mirror_s_files_lock_and_a_file_beside_it_does_not() -> None:
     flat = {"index": "file:///srv/wheels"}
     inside = {**WHEEL, "url": "file:///srv/wheels/alpha-1.0-py3-none-any.whl"}
