@@ -152,3 +152,13 @@ def test_a_lock_from_a_bandersnatch_mirror_names_its_simple_root(tmp_path, local
     service = make_service(tmp_path / "store", IndexConfig.from_options(mirror=str(local_index.mirror_dir)))
     lock = read_lock_from_text(locked(service, pulled(service, ["alpha==1.0"])))
     assert [package.index for package in lock.packages] == [local_index.mirror_url]
+
+
+def test_installing_the_lock_for_another_target_is_refused_not_built(made, tmp_path) -> None:
+    """`environments` pins the exact target: uv refuses another platform instead of building sdists for it."""
+    _, _, path = made
+    argv = [uv.find_uv_bin(), "pip", "install", "--no-config", "--python", sys.executable, "-r", str(path),
+            "--target", str(tmp_path / "target"), "--python-platform", "aarch64-unknown-linux-gnu"]
+    result = subprocess.run(argv, capture_output=True, text=True, timeout=120)
+    assert result.returncode != 0 and "The target environment is not supported by the lockfile" in result.stderr
+    assert not list((tmp_path / "target").glob("*.dist-info"))  # only uv's own .lock
