@@ -71,6 +71,8 @@ def check_lock_path(path: Path) -> Path:
     if not is_valid_pylock_path(path):
         raise LockError(f"cannot write the lock to {path}: PEP 751 names lock files pylock.toml or "
                         "pylock.NAME.toml (e.g. pylock.dev.toml)")
+    if not path.absolute().parent.is_dir():
+        raise LockError(f"cannot write the lock to {path}: the directory {path.absolute().parent} does not exist")
     return path
 
 
@@ -93,10 +95,14 @@ def written(text: str, path: Path) -> str:
 
 
 @functools.cache
-def uv_version() -> str:
-    """The version of the uv that resolves for us, e.g. `0.13.9`."""
-    output = subprocess.run([uv_binary(), "--version"], capture_output=True, text=True, check=True).stdout
-    return output.split()[1] if len(output.split()) > 1 else output.strip()
+def uv_version() -> str | None:
+    """The version of the uv that resolves for us, e.g. `0.13.9` (None if it does not say: the lock
+    then records none rather than a guess)."""
+    try:
+        words = subprocess.run([uv_binary(), "--version"], capture_output=True, text=True, check=True).stdout.split()
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return words[1] if len(words) > 1 and words[0] == "uv" else None
 
 
 def _package(item: Frozen) -> dict[str, Any]:

@@ -139,6 +139,11 @@ def test_a_lock_file_not_named_like_pep_751_is_refused_and_nothing_written(tmp_p
     assert check_lock_path(tmp_path / "pylock.dev.toml") == tmp_path / "pylock.dev.toml"
 
 
+def test_a_lock_file_in_a_missing_directory_is_refused_before_any_work(tmp_path) -> None:
+    with pytest.raises(LockError, match=f"the directory {tmp_path / 'nowhere'} does not exist"):
+        check_lock_path(tmp_path / "nowhere" / "pylock.toml")
+
+
 def test_a_lock_from_a_flat_mirror_names_its_files_and_no_index(tmp_path, local_index) -> None:
     """A flat directory of files is no simple API: its packages have no `index`, only their files."""
     service = make_service(tmp_path / "store", IndexConfig.from_options(mirror=str(local_index.files_dir)))
