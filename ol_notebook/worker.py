@@ -32,15 +32,7 @@ from ol_notebook.invocations import InvocationLog, InvocationLogs
 from ol_notebook.lock import LockError, lock_closure, lock_text, read_lock, refuse_direct_references, uv_version
 from ol_notebook.packages import PackageService
 from ol_notebook.puller import EventSink, PullEvent, PullReport
-from ol_notebook.registry import (
-    LOCK,
-    LambdaSettings,
-    LambdaVersion,
-    Registry,
-    Rollback,
-    validate_code,
-    validate_name,
-)
+from ol_notebook.registry import LambdaSettings, LambdaVersion, Registry, Rollback, validate_code, validate_name
 from ol_notebook.resolve import Closure, parse_requirements
 from ol_notebook.resolve.imports import (
     MissingImport,
@@ -269,7 +261,7 @@ class Worker:
         stored = version.lock
         if stored is None:
             return await asyncio.to_thread(self._lock_text, version.closure, None)
-        read_lock(version.path / LOCK)  # one changed since it was stored and no longer valid is refused, named
+        read_lock(version.lock_path)  # one changed since it was stored and no longer valid is refused, named
         return stored
 
     async def open(self) -> None:

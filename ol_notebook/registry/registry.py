@@ -63,10 +63,14 @@ class LambdaVersion:
         return (self.path / HANDLER).read_text(encoding="utf-8")
 
     @property
+    def lock_path(self) -> Path:
+        return self.path / LOCK
+
+    @property
     def lock(self) -> str | None:
         """The PEP 751 lock written when it was deployed, or None if it has none."""
         try:
-            return (self.path / LOCK).read_text(encoding="utf-8")
+            return self.lock_path.read_text(encoding="utf-8")
         except FileNotFoundError:
             return None
 
