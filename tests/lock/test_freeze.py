@@ -11,6 +11,7 @@ from dataclasses import replace
 import pytest
 
 from ol_notebook.lock import LockError, frozen_packages, lock_from_dict
+from ol_notebook.lock.freeze import simple_url
 from ol_notebook.registry import LOCK, RegistryError
 from ol_notebook.resolve import Closure
 from ol_notebook.settings import Settings
@@ -145,3 +146,13 @@ def test_a_flat_mirror_s_files_lock_and_a_file_beside_it_does_not() -> None:
     beside = {**WHEEL, "url": "file:///srv/other/alpha-1.0-py3-none-any.whl"}
     with pytest.raises(LockError, match=r"comes from file:///srv/other/.*not a file of the index it was resolved"):
         frozen_packages(closure(**flat, wheels=[beside]), lambda key: entry())
+
+
+@pytest.mark.parametrize(("label", "index"), [
+    ("PyPI", "https://pypi.org/simple/"),
+    ("https://my.mirror/simple/", "https://my.mirror/simple/"),
+    ("file:///srv/mirror/web/simple", "file:///srv/mirror/web/simple"),
+    ("file:///srv/wheels", None),
+])
+def test_each_source_is_recorded_by_its_simple_api_url(label, index) -> None:
+    assert simple_url(label) == index
