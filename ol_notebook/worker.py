@@ -29,6 +29,7 @@ from ol_notebook.deployment import (
 )
 from ol_notebook.errors import OLError
 from ol_notebook.invocations import InvocationLog, InvocationLogs
+from ol_notebook.lock import LockError, lock_closure, lock_text, read_lock, refuse_direct_references, uv_version
 from ol_notebook.packages import PackageService
 from ol_notebook.puller import EventSink, PullEvent, PullReport
 from ol_notebook.registry import LambdaSettings, LambdaVersion, Registry, Rollback, validate_code, validate_name
@@ -242,6 +243,27 @@ class Worker:
     async def gc(self, keep: Sequence[str] = (), delete: bool = False) -> GcReport:
         return await asyncio.to_thread(self.packages.gc, keep, delete)
 
+    # Locks
+    async def lock(self, requirements: str, source: str = "requirements", on_event: EventSink | None = None) -> str:
+        """The PEP 751 lock (pylock.toml text) of `requirements`: compiled, then pulled, because a
+        lock names the files really installed and the import names read from them."""
+        parsed = parse_requirements(requirements.splitlines(), source=source)
+        refuse_direct_references(parsed)
+        closure = await asyncio.to_thread(self._compile, parsed)
+        await asyncio.to_thread(self.packages.pull, closure, on_event)
+        return await asyncio.to_thread(self._lock_text, closure, uv_version())
+
+    async def freeze(self, name: str, number: int | None = None) -> str:
+        """The exact lock lambda `name` runs (or its kept version `number`): the one stored when it
+        was deployed, else (a version deployed before locks) one built from its closure and the
+        store's records, without a uv version, which was not recorded."""
+        version = self.registry.version(name, number)
+        stored = version.lock
+        if stored is None:
+            return await asyncio.to_thread(self._lock_text, version.closure, None)
+        read_lock(version.lock_path)  # one changed since it was stored and no longer valid is refused, named
+        return stored
+
     async def open(self) -> None:
         """Make the sandbox now, not at the first call: making it sweeps away what an engine
         killed with SIGKILL left behind (orphaned sandboxes, their scratch), and it finds out
@@ -294,7 +316,8 @@ class Worker:
                        report: EventSink) -> LambdaVersion:
         """Stage a version, import its handler in a fresh sandbox, make it current; on any
         failure, discard it (a handler that fails to import says what to add)."""
-        version = self.registry.stage(name, code, requirements, closure, settings)
+        lock = await asyncio.to_thread(self._deploy_lock, name, closure)
+        version = self.registry.stage(name, code, requirements, closure, settings, lock=lock)
         report(PullEvent("starting", name, message=f"version {version.number}"))
         spec: LambdaSpec | None = None
         try:
@@ -312,6 +335,22 @@ class Worker:
         self._keep_packages(name)
         report(PullEvent("deployed", name, message=f"version {version.number}"))
         return version
+
+    def _lock_text(self, closure: Closure, uv: str | None) -> str:
+        return lock_text(lock_closure(closure, self._entry_metadata, self.packages.runtime, uv))
+
+    def _entry_metadata(self, key: str) -> EntryMetadata | None:
+        entry = self.packages.store.get(key)
+        return entry.metadata if entry else None
+
+    def _deploy_lock(self, name: str, closure: Closure) -> str | None:
+        """The lock a new version stores; None, with a warning, when it cannot be locked truly
+        (the deploy goes on: `freeze` then says why)."""
+        try:
+            return self._lock_text(closure, uv_version())
+        except LockError as error:
+            logger.warning("lambda %r is deployed without a lock: %s", name, error)
+            return None
 
     def _distribution_for(self, module: str) -> str:
         return distribution_for(module, self._known_packages())

@@ -1,9 +1,34 @@
 """PEP 751 lock files (`pylock.toml`): reading anyone's, writing ours, installing from them.
 
 Built on `packaging.pylock` (the model, its validation and `select`) rather than a model of our
-own. Layout: read (a lock file to a validated `Pylock`, with errors that name the file).
+own. Layout: read (a lock file to a validated `Pylock`, with errors that name the file), freeze
+(which file of each pin a lock may truly name), write (our lock of a pulled closure, as TOML).
 """
 
+from ol_notebook.lock.freeze import Frozen, frozen_packages, refuse_direct_references
 from ol_notebook.lock.read import LockError, lock_from_dict, read_lock
+from ol_notebook.lock.write import (
+    check_lock_path,
+    environment_marker,
+    lock_closure,
+    lock_text,
+    uv_version,
+    write_lock_file,
+    written,
+)
 
-__all__ = ["LockError", "lock_from_dict", "read_lock"]
+__all__ = [
+    "Frozen",
+    "LockError",
+    "check_lock_path",
+    "environment_marker",
+    "frozen_packages",
+    "lock_closure",
+    "lock_from_dict",
+    "lock_text",
+    "read_lock",
+    "refuse_direct_references",
+    "uv_version",
+    "write_lock_file",
+    "written",
+]

@@ -1,5 +1,5 @@
 """IPython magics: `%load_ext ol_notebook`, then `%ol_requirements`, `%%ol_lambda NAME`, `%ol_invoke`,
-`%ol_handle`, `%ol_lambdas`, `%ol_packages`, `%ol_logs`, `%ol_rm`.
+`%ol_handle`, `%ol_lambdas`, `%ol_packages`, `%ol_logs`, `%ol_rm`, `%ol_lock`.
 
 Layout: magics (the magics themselves); client (the one interface to the engine, and the choice
 between rest, the Jupyter server's API, and local, a Worker in this process); handle (a lambda

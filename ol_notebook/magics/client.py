@@ -32,6 +32,12 @@ class Client(Protocol):
         """Deploy a new version (`settings` may give only some fields), unless the current one is
         the same and not `force`; describe the lambda, with `unchanged`, `added` and `missing`."""
 
+    def lock(self, requirements: str) -> str:
+        """Compile and pull `requirements`, and answer their PEP 751 lock (pylock.toml text)."""
+
+    def freeze(self, name: str, version: int | None = None) -> str:
+        """The PEP 751 lock of exactly what lambda `name` runs (or its kept `version`)."""
+
     def invoke(self, name: str, event: Any, on_event: EventSink | None = None) -> dict[str, Any]:
         """Call the lambda: result, stdout, stderr, duration, cold, version, auto_installed. With
         `on_event`, what it prints arrives there while it runs, as events of kind "stdout" and

@@ -64,6 +64,18 @@ class LocalClient:
 
         return self._run(deploy, on_event)
 
+    def lock(self, requirements: str) -> str:
+        async def lock(_: EventSink) -> str:
+            return await self.worker.lock(requirements, source="the notebook's requirements")
+
+        return self._run(lock)
+
+    def freeze(self, name: str, version: int | None = None) -> str:
+        async def freeze(_: EventSink) -> str:
+            return await self.worker.freeze(name, version)
+
+        return self._run(freeze)
+
     def invoke(self, name: str, event: Any, on_event: EventSink | None = None) -> dict[str, Any]:
         async def invoke(sink: EventSink) -> dict[str, Any]:
             on_output = output_events(name, sink) if on_event else None

@@ -22,6 +22,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
 from ol_notebook.errors import OLError
+from ol_notebook.lock import check_lock_path, write_lock_file, written
 from ol_notebook.magics.client import Client, connect
 from ol_notebook.magics.errors import MagicError, rendered, shows_errors
 from ol_notebook.magics.handle import LambdaHandle
@@ -30,6 +31,7 @@ from ol_notebook.magics.progress import LiveProgress
 from ol_notebook.magics.script import check_python, read_script_metadata
 from ol_notebook.magics.views import (
     InvocationRecord,
+    LockText,
     Table,
     declared_table,
     full_record,
@@ -259,6 +261,38 @@ class OLMagics(Magics):
         else:
             removed = f"removed lambda {args.name}"
         print(f"{removed}; its packages stay in the store until a gc")
+
+    @magic_arguments()
+    @argument("-h", "--help", action="help", help="show this help")
+    @argument("name", nargs="?", metavar="NAME", help="a deployed lambda (default: the notebook's requirements)")
+    @argument("--version", dest="number", type=int, metavar="N", help="a kept version of the lambda (default: current)")
+    @argument("-o", "--output", metavar="FILE",
+              help="write the lock to FILE (pylock.toml or pylock.NAME.toml, as PEP 751 names them) instead of "
+                   "showing it")
+    @line_magic
+    @shows_errors
+    def ol_lock(self, line: str) -> LockText | None:
+        """The PEP 751 lock (pylock.toml) of the notebook's requirements (%ol_requirements), or of exactly
+        what lambda NAME runs: each package's index, the file installed (URL, size, sha256), its import
+        names; pip and uv install it (`pip install -r pylock.toml`)."""
+        args = _parse(self.ol_lock, line)
+        if args is None:
+            return None
+        output = check_lock_path(Path(args.output)) if args.output else None
+        if args.name is not None:
+            text = self.client.freeze(args.name, args.number)
+        elif args.number is not None:
+            raise UsageError("--version is a version of a lambda: give the lambda's NAME too")
+        elif not self.requirements:
+            raise UsageError("the notebook has no requirements to lock: declare them with %ol_requirements, or "
+                             "give a lambda's NAME")
+        else:
+            text = self.client.lock("\n".join(self.requirements))
+        if output is None:
+            return LockText(text)
+        write_lock_file(output, text)
+        print(written(text, output))
+        return None
 
     def handle(self, name: str) -> LambdaHandle:
         """A handle on this engine; its tracebacks in cell lines if a cell of this session deployed it."""

@@ -22,6 +22,7 @@ from ol_notebook.puller import EventSink
 from ol_notebook.runtime import InvalidEvent
 
 JSON = "application/json"
+TOML = "application/toml"
 # A kept-alive socket the server has closed in the meantime fails like this; the request is sent again.
 STALE_CONNECTION = (ConnectionResetError, BrokenPipeError)
 
@@ -53,6 +54,13 @@ class RestClient:
                on_event: EventSink, force: bool = False) -> dict[str, Any]:
         body = {"code": code, "requirements": requirements, "settings": settings, "force": force}
         return self._stream("PUT", f"lambdas/{_segment(name)}", body, on_event)
+
+    def lock(self, requirements: str) -> str:
+        return self._text("POST", "lock", {"requirements": requirements})
+
+    def freeze(self, name: str, version: int | None = None) -> str:
+        query = "" if version is None else f"?version={version}"
+        return self._text("GET", f"lambdas/{_segment(name)}/lock{query}")
 
     def invoke(self, name: str, event: Any, on_event: EventSink | None = None) -> dict[str, Any]:
         """One round trip; streamed as NDJSON when `on_event` wants the output as it is printed.
@@ -95,6 +103,14 @@ class RestClient:
         if response.status >= 400:
             raise error_from_json(response.status, parsed)
         return parsed
+
+    def _text(self, method: str, path: str, body: Any = None) -> str:
+        """A round trip whose answer is text (a pylock.toml); an error status raises the engine's exception."""
+        with self._response(method, path, body, f"{TOML}, {JSON}") as response:
+            data = response.read()
+        if response.status >= 400:
+            raise error_from_json(response.status, _parse(data))
+        return data.decode("utf-8")
 
     def _stream(self, method: str, path: str, body: Any, on_event: EventSink) -> Any:
         """A long operation: its progress events go to `on_event`, then its result or error line."""

@@ -146,6 +146,20 @@ class InvocationRecord:
         return "\n".join(lines)
 
 
+@dataclass
+class LockText:
+    """A pylock.toml shown as itself (a str would show quoted, its newlines escaped); `str()` of it,
+    or `.text`, is the TOML."""
+
+    text: str
+
+    def __repr__(self) -> str:
+        return self.text.rstrip("\n")
+
+    def __str__(self) -> str:
+        return self.text
+
+
 def full_record(name: str, logs: list[dict[str, Any]], number: int) -> InvocationRecord:
     """Invocation #`number` of `logs` (newest last; #1 is the newest)."""
     if not 1 <= number <= len(logs):

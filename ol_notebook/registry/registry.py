@@ -3,6 +3,8 @@
     <root>/<name>/versions/<n>/handler.py        the code, exactly as deployed
     <root>/<name>/versions/<n>/requirements.in   what the user asked for
     <root>/<name>/versions/<n>/closure.json      what it compiled to (pins, hashes, index)
+    <root>/<name>/versions/<n>/pylock.toml       the same as a PEP 751 lock, as installed (if it could be
+                                                 locked truly; versions deployed before locks have none)
     <root>/<name>/versions/<n>/version.json      number, time, settings
     <root>/<name>/current -> versions/<n>        the version that serves
 
@@ -38,6 +40,7 @@ from ol_notebook.store.locks import file_lock
 
 HISTORY = 5
 HANDLER = "handler.py"
+LOCK = "pylock.toml"
 STAGED = ".staged"  # in a version that never served
 
 
@@ -58,6 +61,18 @@ class LambdaVersion:
     @property
     def code(self) -> str:
         return (self.path / HANDLER).read_text(encoding="utf-8")
+
+    @property
+    def lock_path(self) -> Path:
+        return self.path / LOCK
+
+    @property
+    def lock(self) -> str | None:
+        """The PEP 751 lock written when it was deployed, or None if it has none."""
+        try:
+            return self.lock_path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return None
 
     @property
     def id(self) -> str:
@@ -104,6 +119,16 @@ class Registry:
             raise RegistryError(f"there is no lambda named {name!r} (deployed: {known})")
         return version
 
+    def version(self, name: str, number: int | None = None) -> LambdaVersion:
+        """Version `number` of the lambda if it is kept (the current one without a number)."""
+        current = self.require(name)
+        if number is None or number == current.number:
+            return current
+        history = {version.number: version for version in self.history(name)}
+        if number not in history:
+            raise RegistryError(f"lambda {name!r} has no version {number} (kept: {', '.join(map(str, history))})")
+        return history[number]
+
     def history(self, name: str) -> list[LambdaVersion]:
         """The kept versions that served, oldest first (the current one included)."""
         versions = self.root / validate_name(name) / "versions"
@@ -118,9 +143,11 @@ class Registry:
         return [self._read(name, versions / str(number)) for number in numbers]
 
     def stage(
-        self, name: str, code: str, requirements: str, closure: Closure, settings: LambdaSettings
+        self, name: str, code: str, requirements: str, closure: Closure, settings: LambdaSettings,
+        lock: str | None = None,
     ) -> LambdaVersion:
-        """Write a new version whole; it does not serve until `activate`."""
+        """Write a new version whole (with `lock`, its pylock.toml, beside its closure); it does not
+        serve until `activate`."""
         validate_name(name)
         validate_code(code, name)
         home = self.root / name
@@ -134,6 +161,8 @@ class Registry:
                 (staging / HANDLER).write_text(code, encoding="utf-8")
                 (staging / "requirements.in").write_text(requirements, encoding="utf-8")
                 closure.write_json(staging / "closure.json")
+                if lock is not None:
+                    (staging / LOCK).write_text(lock, encoding="utf-8")
                 meta = {"number": number, "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
                         "settings": settings.to_dict()}
                 (staging / "version.json").write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
@@ -218,4 +247,4 @@ class Registry:
             raise RegistryError(f"lambda {name!r} version at {path} is unreadable: {error}") from error
 
 
-__all__ = ["HANDLER", "InvalidLambda", "LambdaVersion", "Registry", "RegistryError", "Rollback"]
+__all__ = ["HANDLER", "LOCK", "InvalidLambda", "LambdaVersion", "Registry", "RegistryError", "Rollback"]

@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     from ol_notebook.server.app import OLNotebookApp
 
 AUTH_RESOURCE = "ol"
+TOML = "application/toml"
 HEARTBEAT_SECONDS = 15.0
 TOO_DEEP = "JSON readers take (about 1000 levels)"  # where json.loads gives up with RecursionError
 _MISSING = object()
@@ -85,6 +86,10 @@ class OLHandler(APIHandler):
     def reply(self, data: Any, status: int = 200) -> None:
         self.set_status(status)
         self.finish(json.dumps(data))
+
+    def reply_lock(self, text: str) -> None:
+        """A pylock.toml, as TOML (RFC 9618's media type)."""
+        self.finish(text, set_content_type=TOML)
 
     async def run_operation(self, what: str, subject: str, operation: Callable[[EventSink], Awaitable[Any]],
                             reply: Callable[[Any], Any] = lambda result: result) -> None:
@@ -299,6 +304,28 @@ class PullHandler(OLHandler):
         await self.run_operation("pull", "pull", pull)
 
 
+class LockHandler(OLHandler):
+    """The PEP 751 lock (pylock.toml) of exactly what lambda NAME runs, or its kept `version`."""
+
+    @web.authenticated
+    @authorized
+    async def get(self, name: str) -> None:
+        number = self.get_query_argument("version", None)
+        if number is not None and not number.isdigit():
+            raise BadRequest(f"'version' must be a version number, not {number!r}")
+        self.reply_lock(await self.worker.freeze(name, int(number) if number is not None else None))
+
+
+class RequirementsLockHandler(OLHandler):
+    """The PEP 751 lock of requirements: compiled and pulled (a lock names the files installed)."""
+
+    @web.authenticated
+    @authorized
+    async def post(self) -> None:
+        requirements = _field(self.json_body(), "requirements", str)
+        self.reply_lock(await self.worker.lock(requirements, source="the request's requirements"))
+
+
 def _value(invocation: Invocation) -> Any:
     return invocation.value
 
@@ -375,6 +402,8 @@ ROUTES: tuple[tuple[str, type[OLHandler]], ...] = (
     ("/lambdas/{name}", LambdaHandler),
     ("/lambdas/{name}/rollback", RollbackHandler),
     ("/lambdas/{name}/logs", LogsHandler),
+    ("/lambdas/{name}/lock", LockHandler),
+    ("/lock", RequirementsLockHandler),
     ("/run/{name}", RunHandler),
     ("/compile", CompileHandler),
     ("/pull", PullHandler),
