@@ -127,15 +127,23 @@ def _classify(stderr: str, index: IndexConfig) -> ResolveError:
     if match := _NOT_FOUND.search(stderr):
         name = match.group(1)
         fallback = "; there is no fallback to PyPI" if index.is_mirror else ""
-        return PackageNotFound(f"package {name!r} was not found on {index.describe()}{fallback}")
+        return PackageNotFound(f"package {name!r} was not found on {index.describe()}{fallback}"
+                               + _how_to_add(index, name))
     if match := _NO_VERSION.search(stderr):
         if match.group(1):
-            return VersionNotFound(f"no version of {match.group(1)} exists on {index.describe()}")
+            return VersionNotFound(f"no version of {match.group(1)} exists on {index.describe()}"
+                                   + _how_to_add(index, match.group(1)))
         return VersionNotFound(
             f"you require {match.group(3)}, but only {match.group(2)} is available on {index.describe()}"
+            + _how_to_add(index, match.group(3))
         )
     if any(marker in stderr for marker in _UNREACHABLE):
         return IndexUnreachable(f"cannot reach {index.describe()}:\n{explanation}")
     if "unsatisfiable" in stderr or "incompatible" in stderr:
         return ConflictError(f"the requirements conflict:\n{explanation}")
     return ResolveError(f"uv could not resolve the requirements:\n{explanation}")
+
+
+def _how_to_add(index: IndexConfig, name: str) -> str:
+    hint = index.how_to_add(name)
+    return f"; {hint}" if hint else ""
