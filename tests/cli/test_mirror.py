@@ -1,0 +1,48 @@
+"""`ol-notebook mirror` as a user runs it: mirror a lock, then deploy and invoke a lambda with
+`--mirror DIR` and no index at all; requirements instead of a lock; the mistakes it names."""
+
+import tomllib
+
+from tests.mirror.helpers import uv_lock
+
+NO_INDEX = {"OL_NOTEBOOK_INDEX_URL": ""}
+USES_ALPHA = "import alpha\nimport beta\n\ndef f(event):\n    return [alpha.__version__, beta.__version__]\n"
+
+
+def test_mirror_a_lock_then_deploy_from_the_mirror_alone(run, tmp_path, local_index):
+    lock = uv_lock(local_index.url, tmp_path / "locks", "alpha==2.0")
+    done = run("mirror", "mir", "--lock", str(lock))
+    root = (tmp_path / "mir").resolve()
+    assert done.stdout == ""
+    assert done.stderr == (f"wrote {root / 'pylock.toml'}\nmirrored 2 files of 2 projects into {root}: "
+                           f"2 downloaded, 0 already there, 0 replaced; use it with --mirror {root}\n")
+    relocked = tomllib.loads((root / "pylock.toml").read_text())
+    assert all(wheel["path"].startswith("web/packages/") and "url" not in wheel
+               for package in relocked["packages"] for wheel in package["wheels"])
+    again = run("mirror", "mir", "--lock", str(lock))
+    assert "0 downloaded, 2 already there, 0 replaced" in again.stderr
+    (tmp_path / "handler.py").write_text(USES_ALPHA)
+    run("--mirror", "mir", "deploy", "offline", "handler.py", "--requirements", "alpha==2.0", env=NO_INDEX)
+    assert run("invoke", "offline", env=NO_INDEX).stdout == '["2.0", "1.5"]\n'
+    missing = run("pull", "toolpkg", "--mirror", "mir", ok=False, env=NO_INDEX).stderr
+    assert missing.startswith(f"error: package 'toolpkg' was not found on the mirror {root} (a bandersnatch ")
+    assert f"add it with `ol-notebook mirror {root} --lock pylock.toml`" in missing
+
+
+def test_mirror_requirements_compiled_on_the_configured_index(run, tmp_path):
+    done = run("mirror", "mir", "gamma[fast]")
+    assert "mirrored 4 files of 4 projects" in done.stderr and "wrote" not in done.stderr
+    assert sorted(path.name for path in (tmp_path / "mir" / "web" / "simple").iterdir() if path.is_dir()) == [
+        "alpha", "beta", "delta", "gamma"]
+
+
+def test_mirror_mistakes_are_named(run, tmp_path):
+    assert "nothing to mirror: give --lock pylock.toml" in run("mirror", "mir", ok=False).stderr
+    lock = tmp_path / "pylock.toml"
+    lock.write_text('lock-version = "1.0"\ncreated-by = "me"\npackages = []\n')
+    both = run("mirror", "mir", "alpha", "--lock", str(lock), ok=False).stderr
+    assert both == "error: give either --lock FILE... or requirements, not both: a lock already pins what to mirror\n"
+    (tmp_path / "requirements.toml").write_text("")
+    named = run("mirror", "mir", "--lock", "requirements.toml", ok=False).stderr
+    assert named == "error: requirements.toml is not named like a PEP 751 lock: pylock.toml or pylock.NAME.toml\n"
+    assert not (tmp_path / "mir").exists()
