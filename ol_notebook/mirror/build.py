@@ -5,13 +5,17 @@ So a refused run (a hash mismatch, a wrong size, a dead URL, a file name the mir
 with other content) leaves the mirror exactly as it was. A file already in the mirror is re-hashed:
 with the right hash it is kept, never rewritten; one changed since it was mirrored is reported
 and replaced by a verified download. Files go in first, pages after them, so a page never links a
-file that is not there, whenever the run is killed.
+file that is not there, whenever the run is killed; one run at a time writes a mirror.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import os
+import shutil
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,6 +32,8 @@ from ol_notebook.mirror.layout import (
     simple_dir,
 )
 from ol_notebook.mirror.wanted import MirrorError, WantedFile
+
+STAGING_PREFIX = ".incoming-"  # in the mirror's root: its own filesystem, so publishing is a rename
 
 
 @dataclass
@@ -50,11 +56,29 @@ def build_mirror(root: Path, wanted: Sequence[WantedFile]) -> MirrorReport:
     root.mkdir(parents=True, exist_ok=True)
     root = root.resolve()
     try:
-        return _build(root, _unique(wanted))
+        with _only_run(root):
+            return _build(root, _unique(wanted))
     except BaseException:
         if created and not any(root.iterdir()):
             root.rmdir()  # a refused first run leaves no trace
         raise
+
+
+@contextlib.contextmanager
+def _only_run(root: Path) -> Iterator[None]:
+    """One run at a time on a mirror (a flock on its directory, released by the kernel even on
+    kill -9); under it, staging left by a killed run is removed."""
+    handle = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise MirrorError(f"another `ol-notebook mirror` is writing {root}; run again when it is done") from None
+        for stale in root.glob(f"{STAGING_PREFIX}*"):
+            shutil.rmtree(stale, ignore_errors=True)
+        yield
+    finally:
+        os.close(handle)
 
 
 def _build(root: Path, files: list[WantedFile]) -> MirrorReport:
@@ -78,7 +102,7 @@ def _build(root: Path, files: list[WantedFile]) -> MirrorReport:
             missing.append(file)
             if found is not None:
                 report.repaired.append((file, found))
-    with tempfile.TemporaryDirectory(dir=root, prefix=".incoming-") as staging:
+    with tempfile.TemporaryDirectory(dir=root, prefix=STAGING_PREFIX) as staging:
         staged = {file: _fetch(file, Path(staging)) for file in missing}
         for file, path in staged.items():  # every file passed: now publish them
             publish(path, file_path(root, file.filename, file.sha256))

@@ -4,6 +4,7 @@ layout, its pages, incremental runs that keep good files, and pip and uv install
 
 from __future__ import annotations
 
+import fcntl
 import functools
 import http.server
 import json
@@ -20,7 +21,7 @@ from uv import find_uv_bin
 
 from ol_notebook.index import IndexConfig
 from ol_notebook.lock import read_lock
-from ol_notebook.mirror import write_relocked
+from ol_notebook.mirror import MirrorError, write_relocked
 from ol_notebook.mirror.files import sha256_file
 from tests.mirror.helpers import PIP, mirror_locks, pip_lock, tool, uv_lock
 
@@ -151,3 +152,20 @@ def test_uv_installs_from_the_mirror_served_by_a_static_web_server(tmp_path, ser
         capture_output=True, text=True, timeout=120, env={"PATH": os.environ["PATH"], "HOME": str(tmp_path)})
     assert result.returncode == 0, result.stderr
     assert (target / "alpha" / "__init__.py").is_file()
+
+
+def test_one_run_at_a_time_and_a_killed_runs_staging_is_cleared(tmp_path, local_index):
+    root = tmp_path / "mirror"
+    lock = uv_lock(local_index.url, tmp_path / "locks", "delta")
+    mirror_locks(root, local_index.url, lock)
+    (root / ".incoming-killed").mkdir()
+    (root / ".incoming-killed" / "half.whl").write_bytes(b"half")
+    handle = os.open(root, os.O_RDONLY)
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX)  # as a run in another process holds it
+        with pytest.raises(MirrorError, match=f"another `ol-notebook mirror` is writing {root.resolve()}"):
+            mirror_locks(root, local_index.url, lock)
+    finally:
+        os.close(handle)
+    assert [file.filename for file in mirror_locks(root, local_index.url, lock).kept] == ["delta-1.0-py3-none-any.whl"]
+    assert not list(root.glob(".incoming-*"))
