@@ -36,12 +36,14 @@ def tool(argv: list[str], home: Path) -> subprocess.CompletedProcess:
     return result
 
 
-def uv_lock(index_url: str, directory: Path, *requirements: str, name: str = "pylock.toml") -> Path:
+def uv_lock(index_url: str, directory: Path, *requirements: str, name: str = "pylock.toml",
+            universal: bool = False) -> Path:
+    """A lock for this interpreter, or with `universal` one for every platform (all their wheels)."""
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / name
     tool([os.fsdecode(find_uv_bin()), "pip", "compile", "--no-config", "--quiet", "--no-header", "--format",
           "pylock.toml", "--index-url", index_url, "--python", sys.executable, "-o", str(path),
-          *_requirements_file(directory, requirements)], directory / ".home")
+          *(["--universal"] if universal else []), *_requirements_file(directory, requirements)], directory / ".home")
     return path
 
 

@@ -23,6 +23,7 @@ from ol_notebook.index import IndexConfig
 from ol_notebook.lock import read_lock
 from ol_notebook.mirror import MirrorError, write_relocked
 from ol_notebook.mirror.files import sha256_file
+from tests.localindex.catalogue import PLATFORM_TAGS
 from tests.mirror.helpers import PIP, mirror_locks, pip_lock, tool, uv_lock
 
 
@@ -169,3 +170,12 @@ def test_one_run_at_a_time_and_a_killed_runs_staging_is_cleared(tmp_path, local_
         os.close(handle)
     assert [file.filename for file in mirror_locks(root, local_index.url, lock).kept] == ["delta-1.0-py3-none-any.whl"]
     assert not list(root.glob(".incoming-*"))
+
+
+def test_every_wheel_of_a_universal_lock_is_mirrored(tmp_path, local_index):
+    """A mirror serves every environment its lock does: here Linux on two machines, Windows and macOS."""
+    lock = uv_lock(local_index.url, tmp_path / "locks", "platpkg", "epsilon", universal=True)
+    report = mirror_locks(tmp_path / "mirror", local_index.url, lock)
+    platpkg = sorted(file.filename for file in report.added if file.project == "platpkg")
+    assert platpkg == sorted(f"platpkg-1.0-{tag}.whl" for tag in PLATFORM_TAGS.values())
+    assert {"eta", "theta"} <= {file.project for file in report.added}  # sys_platform linux and win32
