@@ -21,7 +21,7 @@ from uv import find_uv_bin
 
 from ol_notebook.index import IndexConfig
 from ol_notebook.lock import read_lock
-from ol_notebook.mirror import MirrorError, write_relocked
+from ol_notebook.mirror import MirrorError, build_mirror, wanted_from_lock, write_relocked
 from ol_notebook.mirror.files import sha256_file
 from tests.localindex.catalogue import PLATFORM_TAGS
 from tests.mirror.helpers import PIP, mirror_locks, pip_lock, tool, uv_lock
@@ -179,3 +179,27 @@ def test_every_wheel_of_a_universal_lock_is_mirrored(tmp_path, local_index):
     platpkg = sorted(file.filename for file in report.added if file.project == "platpkg")
     assert platpkg == sorted(f"platpkg-1.0-{tag}.whl" for tag in PLATFORM_TAGS.values())
     assert {"eta", "theta"} <= {file.project for file in report.added}  # sys_platform linux and win32
+
+
+def test_a_mirror_is_copied_into_another_from_its_rewritten_lock(tmp_path, local_index):
+    """The rewritten lock names files inside its mirror, so with `--mirror DIR` as the source it
+    fills a second mirror (a DMZ copy, say) with no index at all."""
+    lock = uv_lock(local_index.url, tmp_path / "locks", "alpha==2.0")
+    first = mirror_locks(tmp_path / "first", local_index.url, lock).root
+    relocked = write_relocked(first, lock, tomllib.loads(lock.read_text()))
+    source = IndexConfig.from_options(mirror=str(first))
+    second = build_mirror(tmp_path / "second", wanted_from_lock(read_lock(relocked), relocked, source))
+    assert sorted(file.filename for file in second.added) == ["alpha-2.0-py3-none-any.whl", "beta-1.5-py3-none-any.whl"]
+    assert _page(second.root, "alpha") == _page(first, "alpha")
+
+
+def test_a_page_without_its_json_is_not_overwritten(tmp_path, local_index):
+    """A tree with HTML pages only (not ours, not bandersnatch's) would lose its other files."""
+    root = tmp_path / "html-only"
+    shutil.copytree(local_index.mirror_dir, root)
+    before = (root / "web" / "simple" / "alpha" / "index.html").read_text()
+    lock = uv_lock(local_index.url, tmp_path / "locks", "alpha==2.0")
+    with pytest.raises(MirrorError, match=f"{root.resolve() / 'web' / 'simple' / 'alpha'} has an index.html but no "
+                       "index.v1_json"):
+        mirror_locks(root, local_index.url, lock)
+    assert (root / "web" / "simple" / "alpha" / "index.html").read_text() == before
