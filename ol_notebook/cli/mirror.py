@@ -43,6 +43,10 @@ def cmd_mirror(args: argparse.Namespace, service: PackageService) -> int:
     if args.locks and args.requirements:
         raise OLError("give either --lock FILE... or requirements, not both: a lock already pins what to mirror")
     if args.locks:
+        names = [path.name for path in args.locks]
+        if twice := sorted({name for name in names if names.count(name) > 1}):
+            raise OLError(f"two locks named {twice[0]}: each is rewritten as DIR/<its name>, so rename one "
+                          "(pylock.NAME.toml): a second lock of one name replaces the first in DIR")
         locks = [(path, read_lock(path)) for path in args.locks]
         wanted = [file for path, lock in locks for file in wanted_from_lock(lock, path, index)]
     elif args.requirements:

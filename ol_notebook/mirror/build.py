@@ -53,15 +53,19 @@ class MirrorReport:
 def build_mirror(root: Path, wanted: Sequence[WantedFile]) -> MirrorReport:
     """Make the mirror at `root` hold every wanted file and list it on its project's page."""
     created = not root.exists()
-    root.mkdir(parents=True, exist_ok=True)
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise MirrorError(f"cannot make the mirror directory {root}: {error.strerror}") from None
     root = root.resolve()
     try:
         with _only_run(root):
             return _build(root, _unique(wanted))
-    except BaseException:
+    except OSError as error:  # disk full, permissions: what was staged is gone, what was published is whole
+        raise MirrorError(f"writing the mirror {root} failed: {error}") from None
+    finally:
         if created and not any(root.iterdir()):
             root.rmdir()  # a refused first run leaves no trace
-        raise
 
 
 @contextlib.contextmanager

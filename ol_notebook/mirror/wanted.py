@@ -111,8 +111,8 @@ def _checked(project: str, version: str, filename: str, url: str, sha256: str, s
         raise MirrorError(f"{what} has sha256 {sha256!r}, which is not 64 lowercase hex digits")
     if problem := artifact_url_problem(index, url):
         raise MirrorError(
-            f"{what} has the URL {url}: {problem}; a mirror downloads only from the configured index "
-            "(give the one the lock was made from with --index-url)"
+            f"{what} has the URL {url}: {problem}; a mirror downloads only from the configured source "
+            "(give the index the lock was made from with --index-url, or the mirror its paths are in with --mirror)"
         )
     return WantedFile(canonicalize_name(project), version, filename, url, sha256, size, source)
 

@@ -45,4 +45,11 @@ def test_mirror_mistakes_are_named(run, tmp_path):
     (tmp_path / "requirements.toml").write_text("")
     named = run("mirror", "mir", "--lock", "requirements.toml", ok=False).stderr
     assert named == "error: requirements.toml is not named like a PEP 751 lock: pylock.toml or pylock.NAME.toml\n"
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "pylock.toml").write_text(lock.read_text())
+    twice = run("mirror", "mir", "--lock", str(lock), "--lock", "other/pylock.toml", ok=False).stderr
+    assert twice.startswith("error: two locks named pylock.toml: each is rewritten as DIR/<its name>")
     assert not (tmp_path / "mir").exists()
+    (tmp_path / "afile").write_text("")
+    assert run("mirror", "afile", "--lock", str(lock), ok=False).stderr == (
+        "error: cannot make the mirror directory afile: File exists\n")
