@@ -107,7 +107,8 @@ def _build(root: Path, files: list[WantedFile]) -> MirrorReport:
             if found is not None:
                 report.repaired.append((file, found))
     with tempfile.TemporaryDirectory(dir=root, prefix=STAGING_PREFIX) as staging:
-        staged = {file: _fetch(file, Path(staging)) for file in missing}
+        changed = dict(report.repaired)
+        staged = {file: _fetch(file, Path(staging), changed.get(file)) for file in missing}
         for file, path in staged.items():  # every file passed: now publish them
             publish(path, file_path(root, file.filename, file.sha256))
     repaired = {file for file, _ in report.repaired}
@@ -127,11 +128,13 @@ def _unique(wanted: Sequence[WantedFile]) -> list[WantedFile]:
     return list(by_name.values())
 
 
-def _fetch(file: WantedFile, staging: Path) -> Path:
+def _fetch(file: WantedFile, staging: Path, changed: str | None) -> Path:
+    """The file, verified, in `staging`; `changed` is the sha256 of a mirror copy that no longer matches."""
     try:
         path = download(file.url, file.sha256, file.filename, staging)
     except DownloadError as error:
-        raise MirrorError(f"{file.describe()}: {error}; nothing was changed in the mirror") from None
+        damaged = f" (and its copy in the mirror changed since it was mirrored: sha256 {changed})" if changed else ""
+        raise MirrorError(f"{file.describe()}: {error}; nothing was changed in the mirror{damaged}") from None
     size = path.stat().st_size
     if file.size is not None and size != file.size:
         raise MirrorError(f"{file.describe()} is {size:,} bytes, but {file.source} says {file.size:,}; "

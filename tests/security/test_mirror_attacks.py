@@ -143,6 +143,10 @@ def test_a_file_replaced_after_mirroring_is_caught_by_pull_compile_and_the_next_
     with pytest.raises(ResolveError, match=rf"^a file of alpha==2\.0 on the mirror {root} .* is not a valid "
                        rf"distribution: .*`ol-notebook mirror {root} --lock pylock.toml` .* re-hashes and replaces"):
         fresh.compile(["alpha==2.0"])
+    dead = uv_lock(local_index.url, tmp_path / "dead", "alpha==2.0")
+    edit_lock(dead, lambda data: _wheel(data, "alpha").update(url=local_index.url + "gone/alpha-2.0-py3-none-any.whl"))
+    _refused(root, local_index.url, dead, r"HTTP 404.*nothing was changed in the mirror \(and its copy in the mirror "
+             r"changed since it was mirrored: sha256 [0-9a-f]{64}\)")
     report = mirror_locks(root, local_index.url, lock)
     (repaired, found), = report.repaired
     assert repaired.filename == "alpha-2.0-py3-none-any.whl" and found != good and sha256_file(wheel) == good
