@@ -9,7 +9,7 @@ from pathlib import Path
 
 from ol_notebook.errors import OLError
 from ol_notebook.lock import read_lock
-from ol_notebook.mirror import build_mirror, wanted_from_closure, wanted_from_lock, write_relocked
+from ol_notebook.mirror import build_mirror, verify_mirror, wanted_from_closure, wanted_from_lock, write_relocked
 from ol_notebook.packages import PackageService
 from ol_notebook.resolve import parse_requirements
 
@@ -21,7 +21,8 @@ lock adds files; a file already there with the right hash is kept, never rewritt
 lock is also written as DIR/<its file name>, every file in it a path inside DIR.
 
 Then, with no network: ol-notebook --mirror DIR pull|compile|deploy ...,
-or pip/uv with --index-url file://DIR/web/simple."""
+or pip/uv with --index-url file://DIR/web/simple. There, `mirror DIR --verify`
+re-hashes every file the pages list."""
 
 
 def add_mirror_command(commands: argparse._SubParsersAction) -> None:
@@ -35,11 +36,16 @@ def add_mirror_command(commands: argparse._SubParsersAction) -> None:
                         help="instead of locks: compile these on the configured index and mirror the closure")
     mirror.add_argument("--lock", dest="locks", action="append", type=Path, default=[], metavar="FILE",
                         help="a PEP 751 lock (pylock.toml, pylock.NAME.toml) whose files to mirror (repeatable)")
+    mirror.add_argument("--verify", action="store_true",
+                        help="download nothing: re-hash every file the mirror's pages list, and name each one "
+                        "missing or changed (exit 1 if any)")
     mirror.set_defaults(run=cmd_mirror)
 
 
 def cmd_mirror(args: argparse.Namespace, service: PackageService) -> int:
     index = service.settings.index
+    if args.verify:
+        return _verify(args)
     if args.locks and args.requirements:
         raise OLError("give either --lock FILE... or requirements, not both: a lock already pins what to mirror")
     if args.locks:
@@ -66,3 +72,14 @@ def cmd_mirror(args: argparse.Namespace, service: PackageService) -> int:
           f"{len(report.kept)} already there, {len(report.repaired)} replaced; "
           f"use it with --mirror {report.root}", file=sys.stderr)
     return 0
+
+
+def _verify(args: argparse.Namespace) -> int:
+    if args.locks or args.requirements:
+        raise OLError("--verify checks the mirror as it is: give no --lock or requirements with it")
+    checked, damaged = verify_mirror(args.directory)
+    for damage in damaged:
+        print(f"DAMAGED {damage.project} {damage.filename}: {damage.problem}")
+    advice = " (mirror the locks they came from again to replace them)" if damaged else ""
+    print(f"verified {checked} files of {args.directory.resolve()}: {len(damaged)} damaged{advice}")
+    return 1 if damaged else 0

@@ -53,3 +53,23 @@ def test_mirror_mistakes_are_named(run, tmp_path):
     (tmp_path / "afile").write_text("")
     assert run("mirror", "afile", "--lock", str(lock), ok=False).stderr == (
         "error: cannot make the mirror directory afile: File exists\n")
+
+
+def test_verify_names_each_file_changed_or_lost_since_it_was_mirrored(run, tmp_path, local_index):
+    lock = uv_lock(local_index.url, tmp_path / "locks", "alpha==2.0", "delta")
+    run("mirror", "mir", "--lock", str(lock))
+    root = (tmp_path / "mir").resolve()
+    assert run("mirror", "mir", "--verify").stdout == f"verified 3 files of {root}: 0 damaged\n"
+    (alpha,) = root.rglob("alpha-2.0-*.whl")
+    alpha.write_bytes(b"replaced")
+    (delta,) = root.rglob("delta-1.0-*.whl")
+    delta.unlink()
+    lines = run("mirror", "mir", "--verify", ok=False).stdout.splitlines()
+    assert lines[0].startswith(f"DAMAGED alpha alpha-2.0-py3-none-any.whl: {alpha} has sha256 ")
+    assert lines[1] == f"DAMAGED delta delta-1.0-py3-none-any.whl: {delta} is missing"
+    assert lines[2] == (f"verified 3 files of {root}: 2 damaged (mirror the locks they came from again to "
+                        "replace them)")
+    assert "give no --lock or requirements with it" in run("mirror", "mir", "alpha", "--verify", ok=False).stderr
+    run("mirror", "mir", "--lock", str(lock))
+    assert run("mirror", "mir", "--verify").stdout == f"verified 3 files of {root}: 0 damaged\n"
+    assert "is not a mirror: it has no web/simple/" in run("mirror", "locks", "--verify", ok=False).stderr

@@ -10,13 +10,14 @@ mirrored is caught by the next mirror run (re-hashed, replaced) and by a pull (s
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
 from ol_notebook.errors import OLError
 from ol_notebook.index import IndexConfig
-from ol_notebook.mirror import MirrorError, wanted_from_closure
+from ol_notebook.mirror import MirrorError, verify_mirror, wanted_from_closure
 from ol_notebook.mirror.files import sha256_file
 from ol_notebook.resolve import Artifact, Closure, Pin, ResolveError
 from tests.engine import make_service
@@ -167,3 +168,14 @@ def test_the_mirror_checks_names_itself_for_what_no_lock_reader_saw(local_index,
         Artifact(filename, url, "0" * 64),)),), runtime_id="x", python_version="3.11.7", index=index.label)
     with pytest.raises(MirrorError, match=message):
         wanted_from_closure(closure, index)
+
+
+def test_verify_does_not_follow_a_page_link_out_of_the_mirror(tmp_path, local_index, lock):
+    root = mirror_locks(tmp_path / "mirror", local_index.url, lock).root
+    page = root / "web" / "simple" / "alpha" / "index.v1_json"
+    data = json.loads(page.read_text())
+    data["files"][0]["url"] = "../../../../../../etc/passwd"
+    page.write_text(json.dumps(data))
+    checked, damaged = verify_mirror(root)
+    assert checked == 2 and [(d.filename, d.problem) for d in damaged] == [
+        ("alpha-2.0-py3-none-any.whl", "its link ../../../../../../etc/passwd is not a file of this mirror")]
