@@ -14,6 +14,7 @@ from pathlib import Path
 
 from ol_notebook.cli.lambdas import add_lambda_commands
 from ol_notebook.cli.locks import add_lock_commands
+from ol_notebook.cli.mirror import add_mirror_command
 from ol_notebook.cli.packages import add_package_commands
 from ol_notebook.cli.table import format_table
 
@@ -69,6 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_package_commands(commands)
     add_lambda_commands(commands)
     add_lock_commands(commands)
+    add_mirror_command(commands)
     for command in commands.choices.values():
         command.epilog = epilog()
         command.formatter_class = argparse.RawDescriptionHelpFormatter

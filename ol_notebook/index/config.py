@@ -120,6 +120,17 @@ class IndexConfig:
             return f"the index {self.location}"
         return f"the mirror {self.location} ({_DIRECTORY_KINDS[self.kind]})"
 
+    def how_to_add(self, name: str) -> str:
+        """For a package a mirror directory lacks: how to add it there, as a clause to append
+        after a semicolon ("" for an index, which is not ours to fill)."""
+        if self.kind == "bandersnatch":
+            return (f"add it with `ol-notebook mirror {self.location} --lock pylock.toml` on a machine that reaches "
+                    f"an index, from a lock that has {name} (make one there with `uv pip compile --format "
+                    f"pylock.toml` or `pip lock`), then copy the mirror here again")
+        if self.kind == "flat":
+            return f"copy a wheel or sdist of {name} into {self.location}"
+        return ""
+
     def local_paths(self) -> list[Path]:
         """Directories a sandbox must see read-only to use this source."""
         return [Path(self.location)] if self.kind in ("bandersnatch", "flat") else []

@@ -118,6 +118,7 @@ _NOT_FOUND = re.compile(r"Because (\S+) was not found in the (?:package registry
 _NO_VERSION = re.compile(
     r"there is no version of (\S+?)(?: and|,|$)|Because only (\S+) is available and you require (\S+?),"
 )
+_INVALID_FILE = re.compile(r"Because (\S+) has an invalid package format")
 _UNREACHABLE = ("Failed to fetch", "tcp connect error", "dns error", "error sending request")
 
 
@@ -127,15 +128,33 @@ def _classify(stderr: str, index: IndexConfig) -> ResolveError:
     if match := _NOT_FOUND.search(stderr):
         name = match.group(1)
         fallback = "; there is no fallback to PyPI" if index.is_mirror else ""
-        return PackageNotFound(f"package {name!r} was not found on {index.describe()}{fallback}")
+        return PackageNotFound(f"package {name!r} was not found on {index.describe()}{fallback}"
+                               + _how_to_add(index, name))
     if match := _NO_VERSION.search(stderr):
         if match.group(1):
-            return VersionNotFound(f"no version of {match.group(1)} exists on {index.describe()}")
+            return VersionNotFound(f"no version of {match.group(1)} exists on {index.describe()}"
+                                   + _how_to_add(index, match.group(1)))
         return VersionNotFound(
             f"you require {match.group(3)}, but only {match.group(2)} is available on {index.describe()}"
+            + _how_to_add(index, match.group(3))
         )
+    if match := _INVALID_FILE.search(stderr):
+        return ResolveError(f"a file of {match.group(1)} on {index.describe()} is not a valid distribution: it "
+                            f"was damaged or replaced{_how_to_repair(index)}:\n{explanation}")
     if any(marker in stderr for marker in _UNREACHABLE):
         return IndexUnreachable(f"cannot reach {index.describe()}:\n{explanation}")
     if "unsatisfiable" in stderr or "incompatible" in stderr:
         return ConflictError(f"the requirements conflict:\n{explanation}")
     return ResolveError(f"uv could not resolve the requirements:\n{explanation}")
+
+
+def _how_to_add(index: IndexConfig, name: str) -> str:
+    hint = index.how_to_add(name)
+    return f"; {hint}" if hint else ""
+
+
+def _how_to_repair(index: IndexConfig) -> str:
+    if index.kind != "bandersnatch":
+        return ""
+    return (f"; `ol-notebook mirror {index.location} --lock pylock.toml` with the lock it came from re-hashes "
+            "and replaces what changed")

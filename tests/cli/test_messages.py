@@ -26,8 +26,12 @@ def test_not_found_on_a_mirror_reads_right_through_the_engine(tmp_path, local_in
     kind = "a bandersnatch directory" if shape == "bandersnatch" else "a flat directory of wheels and sdists"
     with pytest.raises(PackageNotFound) as caught:
         service.compile(["requests"])
+    how = (f"add it with `ol-notebook mirror {mirror.resolve()} --lock pylock.toml` on a machine that reaches an "
+           "index, from a lock that has requests (make one there with `uv pip compile --format pylock.toml` or "
+           "`pip lock`), then copy the mirror here again") if shape == "bandersnatch" else \
+        f"copy a wheel or sdist of requests into {mirror.resolve()}"
     assert str(caught.value) == (f"package 'requests' was not found on the mirror {mirror.resolve()} ({kind}); "
-                                 "there is no fallback to PyPI")
+                                 f"there is no fallback to PyPI; {how}")
 
 
 def test_not_found_on_the_index_reads_right_through_the_engine(tmp_path, local_index):
