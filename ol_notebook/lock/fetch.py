@@ -1,0 +1,123 @@
+"""Download every file a lock selected, before anything is installed, from the one configured source.
+
+- With a mirror directory configured (bandersnatch or flat), the mirror is the only source: the
+  lock's URLs are never used; each file is looked up there by name and sha256, and one the mirror
+  lacks is an error naming the package, the mirror and the lock (never a fallback).
+- Otherwise (PyPI, an index URL), a lock's URL is fetched only if it is a file of the configured
+  index (index/origins.py); where it is dead (an HTTP error, a refused connection) and the package
+  names an index of that same source, the same file name and hash is looked up on the index's
+  project page and fetched from there, saying so.
+
+Every file is checked against the lock's sha256 and size. All files land in the store's download
+cache (by hash) before the first install, so a bad file fails the whole lock with nothing
+published; the puller then finds them there. The closure returned records, per file, the URL it
+really came from.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+
+from ol_notebook.index import DownloadError, IndexConfig, download
+from ol_notebook.index.download import SizeMismatch, UnreachableURL
+from ol_notebook.index.origins import artifact_url_problem
+from ol_notebook.lock.read import LockError
+from ol_notebook.lock.simple import PageError, find_file, project_page
+from ol_notebook.resolve import Artifact, Closure, Pin
+
+Say = Callable[[str, str], None]  # (package key, message): what a fetch had to do differently
+
+
+class LockFileError(LockError):
+    """One file of a lock could not be fetched or is not the file the lock describes."""
+
+
+class MissingFromMirror(LockFileError):
+    """The mirror has no file of that name and hash: there is no fallback."""
+
+
+def fetch_locked(
+    closure: Closure,
+    *,
+    source: str,
+    index: IndexConfig,
+    cache_dir: Path,
+    skip: Callable[[str], bool],
+    say: Say,
+) -> Closure:
+    """Download each pin's one file (unless `skip(key)`: already installed) into `cache_dir`;
+    the closure with every artifact's URL the one it was fetched from."""
+    pins = tuple(pin if skip(pin.key) else _fetched(pin, source, index, cache_dir, say) for pin in closure.pins)
+    return replace(closure, pins=pins)
+
+
+def _fetched(pin: Pin, source: str, index: IndexConfig, cache_dir: Path, say: Say) -> Pin:
+    (artifact,) = pin.artifacts  # select_for_runtime keeps one
+    where = f"{pin.name} {pin.version} of the lock {source}"
+    if index.kind in ("bandersnatch", "flat"):
+        url = _on_mirror(pin, artifact, index, source)
+    else:
+        if problem := artifact_url_problem(index, artifact.url):
+            raise LockFileError(f"{where}: refusing to download {artifact.url}: {problem}")
+        url = artifact.url
+    try:
+        _download(artifact, url, cache_dir)
+    except UnreachableURL as dead:
+        if index.kind in ("bandersnatch", "flat"):
+            raise LockFileError(f"{where}: {dead}") from None
+        url = _from_index(pin, artifact, index, where, dead)
+        say(pin.key, f"{artifact.url} is dead ({dead}); fetching the same file ({artifact.filename}, "
+                     f"sha256 {artifact.sha256[:12]}...) from {url} instead")
+        _checked_download(artifact, url, cache_dir, where)
+    except DownloadError as error:
+        raise _file_error(error, where) from None
+    moved = replace(artifact, url=url)
+    return replace(pin, wheels=(moved,) if artifact.is_wheel else (), sdist=None if artifact.is_wheel else moved)
+
+
+def _download(artifact: Artifact, url: str, cache_dir: Path) -> None:
+    download(url, artifact.sha256, artifact.filename, cache_dir, size=artifact.size)
+
+
+def _checked_download(artifact: Artifact, url: str, cache_dir: Path, where: str) -> None:
+    try:
+        _download(artifact, url, cache_dir)
+    except DownloadError as error:
+        raise _file_error(error, where) from None
+
+
+def _file_error(error: DownloadError, where: str) -> LockFileError:
+    what = "wrong size" if isinstance(error, SizeMismatch) else "unusable file"
+    return LockFileError(f"{where}: {what}: {error}")
+
+
+def _from_index(pin: Pin, artifact: Artifact, index: IndexConfig, where: str, dead: UnreachableURL) -> str:
+    """The same file on the package's index, which must be the configured source."""
+    if not pin.index.startswith(("http://", "https://", "file://")):
+        raise LockFileError(f"{where}: {dead}; the lock names no index to look {artifact.filename} up on instead")
+    page = project_page(pin.index, pin.name)
+    try:
+        return find_file(index, page, artifact.filename, artifact.sha256)
+    except PageError as error:
+        raise LockFileError(f"{where}: {dead}; looking the same file up on its index failed: {error}") from None
+
+
+def _on_mirror(pin: Pin, artifact: Artifact, index: IndexConfig, source: str) -> str:
+    """Where the mirror directory keeps this file (name and sha256), or MissingFromMirror."""
+    if index.kind == "flat":
+        path = Path(index.location) / artifact.filename
+        if path.is_file():
+            return path.as_uri()
+        problem = f"{path} does not exist"
+    else:
+        try:
+            return find_file(index, project_page(index.label, pin.name), artifact.filename, artifact.sha256)
+        except PageError as error:
+            problem = str(error)
+    raise MissingFromMirror(
+        f"{pin.name} {pin.version} ({artifact.filename}, sha256 {artifact.sha256}) is not on {index.describe()}: "
+        f"{problem}. Add the files of the lock {source} to the mirror; the lock's URL and PyPI are never used "
+        "with a mirror"
+    )
