@@ -60,6 +60,8 @@ def _read(page: str) -> tuple[str, bytes]:
         try:
             with path.open("rb") as handle:
                 return "text/html", handle.read(PAGE_LIMIT)
+        except FileNotFoundError:
+            raise PageError(f"there is no page {page}") from None
         except OSError as error:
             raise PageError(f"cannot read {page}: {error.strerror}") from None
     request = urllib.request.Request(page, headers={"Accept": _ACCEPT})
