@@ -33,6 +33,14 @@ class UnreachableURL(DownloadError):
     """The URL answered with an HTTP error or not at all (a dead link): nothing was read from it."""
 
 
+class HashMismatch(DownloadError):
+    """The file's sha256 (`actual`) is not the one promised."""
+
+    def __init__(self, message: str, actual: str):
+        super().__init__(message)
+        self.actual = actual
+
+
 class SizeMismatch(DownloadError):
     """The file has another size than the one promised (a lock's `size`)."""
 
@@ -74,9 +82,10 @@ def download(
                 raise DownloadError(f"downloading {url} failed after {done:,} bytes: {_reason(error)}") from error
         _check_size(done, size, filename, url)
         if digest.hexdigest() != sha256:
-            raise DownloadError(
+            raise HashMismatch(
                 f"{filename} from {url} has sha256 {digest.hexdigest()}, but the index promised {sha256}; "
-                "the file was changed after it was published, or the mirror is corrupt"
+                "the file was changed after it was published, or the mirror is corrupt",
+                digest.hexdigest(),
             )
         os.replace(partial, target)
     finally:

@@ -21,7 +21,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from ol_notebook.index import DownloadError, IndexConfig, download
-from ol_notebook.index.download import SizeMismatch, UnreachableURL
+from ol_notebook.index.download import HashMismatch, SizeMismatch, UnreachableURL
 from ol_notebook.index.origins import artifact_url_problem
 from ol_notebook.lock.read import LockError
 from ol_notebook.lock.simple import PageError, find_file, project_page
@@ -48,20 +48,30 @@ def fetch_locked(
     say: Say,
 ) -> Closure:
     """Download each pin's one file (unless `skip(key)`: already installed) into `cache_dir`;
-    the closure with every artifact's URL the one it was fetched from."""
-    pins = tuple(pin if skip(pin.key) else _fetched(pin, source, index, cache_dir, say) for pin in closure.pins)
+    the closure with every artifact's URL the one it was fetched from. Where each file comes from
+    is decided (and checked) for every pin before the first download."""
+    planned = [(pin, None if skip(pin.key) else _source_url(pin, source, index)) for pin in closure.pins]
+    pins = tuple(pin if url is None else _fetched(pin, url, source, index, cache_dir, say) for pin, url in planned)
     return replace(closure, pins=pins)
 
 
-def _fetched(pin: Pin, source: str, index: IndexConfig, cache_dir: Path, say: Say) -> Pin:
+def _where(pin: Pin, source: str) -> str:
+    return f"{pin.name} {pin.version} of the lock {source}"
+
+
+def _source_url(pin: Pin, source: str, index: IndexConfig) -> str:
+    """The mirror's URL of the pin's file, or the lock's URL if it is a file of the configured index."""
     (artifact,) = pin.artifacts  # select_for_runtime keeps one
-    where = f"{pin.name} {pin.version} of the lock {source}"
     if index.kind in ("bandersnatch", "flat"):
-        url = _on_mirror(pin, artifact, index, source)
-    else:
-        if problem := artifact_url_problem(index, artifact.url):
-            raise LockFileError(f"{where}: refusing to download {artifact.url}: {problem}")
-        url = artifact.url
+        return _on_mirror(pin, artifact, index, source)
+    if problem := artifact_url_problem(index, artifact.url):
+        raise LockFileError(f"{_where(pin, source)}: refusing to download {artifact.url}: {problem}")
+    return artifact.url
+
+
+def _fetched(pin: Pin, url: str, source: str, index: IndexConfig, cache_dir: Path, say: Say) -> Pin:
+    (artifact,) = pin.artifacts
+    where = _where(pin, source)
     try:
         _download(artifact, url, cache_dir)
     except UnreachableURL as dead:
@@ -72,7 +82,7 @@ def _fetched(pin: Pin, source: str, index: IndexConfig, cache_dir: Path, say: Sa
                      f"sha256 {artifact.sha256[:12]}...) from {url} instead")
         _checked_download(artifact, url, cache_dir, where)
     except DownloadError as error:
-        raise _file_error(error, where) from None
+        raise _file_error(error, artifact, url, where) from None
     moved = replace(artifact, url=url)
     return replace(pin, wheels=(moved,) if artifact.is_wheel else (), sdist=None if artifact.is_wheel else moved)
 
@@ -85,11 +95,14 @@ def _checked_download(artifact: Artifact, url: str, cache_dir: Path, where: str)
     try:
         _download(artifact, url, cache_dir)
     except DownloadError as error:
-        raise _file_error(error, where) from None
+        raise _file_error(error, artifact, url, where) from None
 
 
-def _file_error(error: DownloadError, where: str) -> LockFileError:
-    what = "wrong size" if isinstance(error, SizeMismatch) else "unusable file"
+def _file_error(error: DownloadError, artifact: Artifact, url: str, where: str) -> LockFileError:
+    if isinstance(error, HashMismatch):
+        return LockFileError(f"{where}: hash mismatch: {artifact.filename} from {url} has sha256 {error.actual}, but "
+                             f"the lock says {artifact.sha256}; the file was changed or the lock was tampered with")
+    what = "wrong size" if isinstance(error, SizeMismatch) else "download failed"
     return LockFileError(f"{where}: {what}: {error}")
 
 
