@@ -15,6 +15,7 @@ from typing import Any
 from ol_notebook.deployment import Deployment
 from ol_notebook.errors import OLError
 from ol_notebook.index.config import IndexConfigError
+from ol_notebook.lock import LockError
 from ol_notebook.puller import EventSink, InstallError, PullError, PullEvent, PullReport
 from ol_notebook.registry import InvalidLambda, InvalidSettings, LambdaSettings, RegistryError
 from ol_notebook.resolve import (
@@ -83,6 +84,7 @@ STATUS_BY_ERROR: tuple[tuple[type[BaseException], int], ...] = (
     (ClosureError, 422),
     (PullError, 422),
     (InstallError, 422),
+    (LockError, 422),
     (LambdaBusy, 429),
     (LambdaCancelled, 499),
     (LambdaError, 500),

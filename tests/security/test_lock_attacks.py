@@ -123,3 +123,18 @@ def test_a_mirror_is_the_only_source_even_for_a_lock_pointing_elsewhere(base, at
     message = attempt(base, mirror)
     assert "delta 1.0 (delta-1.0-py3-none-any.whl, sha256 " + "1" * 64 in message
     assert "lists delta-1.0-py3-none-any.whl with another sha256" in message and "never used" in message
+
+
+def test_a_lock_sent_over_rest_is_refused_the_same_way(base, server_api, jupyter_server_url, tmp_path):
+    passwd = hashlib.sha256(Path("/etc/passwd").read_bytes()).hexdigest()
+    delta_wheel(base).update(url="file:///etc/passwd", name="delta-1.0-py3-none-any.whl")
+    text = save(base, tmp_path / "rest" / "pylock.toml").read_text()
+    for method, path, body in (("POST", "pull", {"lock": text}),
+                               ("PUT", "lambdas/leaky", {"code": "def f(event):\n    return 1\n", "lock": text})):
+        status, answer = server_api.call(method, path, body)
+        assert status == 422, answer
+        message = answer["error"]["message"]
+        assert answer["error"]["type"] == "LockFileError" and passwd not in str(answer)
+        assert "delta 1.0 of the lock in the request's 'lock': refusing to download file:///etc/passwd" in message
+    assert staging_debris(jupyter_server_url.store_dir) == []
+    assert server_api.call("GET", "lambdas/leaky")[0] == 404
