@@ -3,15 +3,19 @@
 - With a mirror directory configured (bandersnatch or flat), the mirror is the only source: the
   lock's URLs are never used; each file is looked up there by name and sha256, and one the mirror
   lacks is an error naming the package, the mirror and the lock (never a fallback).
-- Otherwise (PyPI, an index URL), a lock's URL is fetched only if it is a file of the configured
-  index (index/origins.py); where it is dead (an HTTP error, a refused connection) and the package
-  names an index of that same source, the same file name and hash is looked up on the index's
-  project page and fetched from there, saying so.
+- With an index URL (`--index-url`, or a `--mirror` URL), a lock's URL is fetched if it is a file
+  of that index; any other URL (PyPI's, another host's, file://) is never fetched: the file is
+  looked up on that index by name and sha256 instead, saying so, and one it lacks is an error
+  as for a mirror directory.
+- With the default index (PyPI), a lock's URL must be one of PyPI's (index/origins.py), else
+  the lock is refused before any download.
 
-Every file is checked against the lock's sha256 and size. All files land in the store's download
-cache (by hash) before the first install, so a bad file fails the whole lock with nothing
-published; the puller then finds them there. The closure returned records, per file, the URL it
-really came from.
+Where a URL of the index is dead (an HTTP error, a refused connection), the same file name and
+hash is looked up on the package's `index` (which must be the configured source; without one,
+the configured index URL) and fetched from there, saying so. Every file is checked against the
+lock's sha256 and size. All files land in the store's download cache (by hash) before the first
+install, so a bad file fails the whole lock with nothing published; the puller then finds them
+there. The closure returned records, per file, the URL it really came from.
 """
 
 from __future__ import annotations
@@ -50,7 +54,7 @@ def fetch_locked(
     """Download each pin's one file (unless `skip(key)`: already installed) into `cache_dir`;
     the closure with every artifact's URL the one it was fetched from. Where each file comes from
     is decided (and checked) for every pin before the first download."""
-    planned = [(pin, None if skip(pin.key) else _source_url(pin, source, index)) for pin in closure.pins]
+    planned = [(pin, None if skip(pin.key) else _source_url(pin, source, index, say)) for pin in closure.pins]
     pins = tuple(pin if url is None else _fetched(pin, url, source, index, cache_dir, say) for pin, url in planned)
     return replace(closure, pins=pins)
 
@@ -59,14 +63,21 @@ def _where(pin: Pin, source: str) -> str:
     return f"{pin.name} {pin.version} of the lock {source}"
 
 
-def _source_url(pin: Pin, source: str, index: IndexConfig) -> str:
-    """The mirror's URL of the pin's file, or the lock's URL if it is a file of the configured index."""
+def _source_url(pin: Pin, source: str, index: IndexConfig, say: Say) -> str:
+    """The lock's URL if it is a file of the configured source, else the same file's URL on the
+    configured mirror or index URL (found by name and sha256); with PyPI, a refusal."""
     (artifact,) = pin.artifacts  # select_for_runtime keeps one
     if index.kind in ("bandersnatch", "flat"):
         return _on_mirror(pin, artifact, index, source)
-    if problem := artifact_url_problem(index, artifact.url):
+    problem = artifact_url_problem(index, artifact.url)
+    if problem is None:
+        return artifact.url
+    if index.kind != "url":
         raise LockFileError(f"{_where(pin, source)}: refusing to download {artifact.url}: {problem}")
-    return artifact.url
+    url = _on_mirror(pin, artifact, index, source)
+    say(pin.key, f"{artifact.url} is not a file of {index.describe()}, the only source used: fetching the same file "
+                 f"({artifact.filename}, sha256 {artifact.sha256[:12]}...) from {url} instead")
+    return url
 
 
 def _fetched(pin: Pin, url: str, source: str, index: IndexConfig, cache_dir: Path, say: Say) -> Pin:
@@ -118,7 +129,7 @@ def _from_index(pin: Pin, artifact: Artifact, index: IndexConfig, where: str, de
 
 
 def _on_mirror(pin: Pin, artifact: Artifact, index: IndexConfig, source: str) -> str:
-    """Where the mirror directory keeps this file (name and sha256), or MissingFromMirror."""
+    """Where the configured mirror or index keeps this file (name and sha256), or MissingFromMirror."""
     if index.kind == "flat":
         path = Path(index.location) / artifact.filename
         if path.is_file():
@@ -131,6 +142,6 @@ def _on_mirror(pin: Pin, artifact: Artifact, index: IndexConfig, source: str) ->
             problem = str(error)
     raise MissingFromMirror(
         f"{pin.name} {pin.version} ({artifact.filename}, sha256 {artifact.sha256}) is not on {index.describe()}: "
-        f"{problem}. Add the files of the lock {source} to the mirror; the lock's URL and PyPI are never used "
-        "with a mirror"
+        f"{problem}. Add the files of the lock {source} to it: with it configured, no other source is used "
+        "(not the lock's URL, not PyPI)"
     )

@@ -96,7 +96,7 @@ def test_a_file_missing_from_the_mirror_names_package_mirror_and_lock(local_inde
     message = str(missing.value)
     assert "notmirrored 1.0 (notmirrored-1.0-py3-none-any.whl, sha256 " + "cd" * 32 in message
     assert str(local_index.mirror_dir.resolve()) in message and str(path) in message
-    assert "there is no page file://" in message and "PyPI are never used" in message
+    assert "there is no page file://" in message and "no other source is used (not the lock's URL, not PyPI)" in message
     assert service.store.entries() == []  # alpha was fetched, but nothing is installed before every file is here
 
 

@@ -88,20 +88,58 @@ def test_a_foreign_environment_is_refused_naming_the_marker(base, attempt):
     assert "was made for other environments than" in message and "sys_platform is 'linux' here" in message
 
 
-@pytest.mark.parametrize("url", ["file:///etc/passwd", "ftp://127.0.0.1/delta-1.0-py3-none-any.whl",
-                                 "http://127.0.0.1:{port2}/files/delta-1.0-py3-none-any.whl",
-                                 "https://127.0.0.1:{port}/files/delta-1.0-py3-none-any.whl",
-                                 "http://example.org/files/delta-1.0-py3-none-any.whl"])
-def test_a_url_of_another_scheme_or_host_is_refused_without_fetching_it(base, attempt, local_index, url):
-    host, port = local_index.server.address
-    url = url.format(port=port, port2=port + 1)
+ELSEWHERE = ["file:///etc/passwd", "ftp://127.0.0.1/delta-1.0-py3-none-any.whl",
+             "http://127.0.0.1:{port2}/files/delta-1.0-py3-none-any.whl",
+             "https://127.0.0.1:{port}/files/delta-1.0-py3-none-any.whl",
+             "http://example.org/files/delta-1.0-py3-none-any.whl"]
+
+
+def elsewhere(template: str, local_index) -> str:
+    _, port = local_index.server.address
+    return template.format(port=port, port2=port + 1)
+
+
+@pytest.mark.parametrize("url", ELSEWHERE)
+def test_with_pypi_a_url_of_another_scheme_or_host_is_refused_without_fetching_it(base, attempt, local_index, url):
+    url = elsewhere(url, local_index)
     passwd = hashlib.sha256(Path("/etc/passwd").read_bytes()).hexdigest()
     delta_wheel(base).update(url=url, name="delta-1.0-py3-none-any.whl")
+    base["packages"] = [package(base, "delta")]
     served = len(local_index.server.requests)
-    message = attempt(base)
+    message = attempt(base, IndexConfig())
     assert "delta 1.0 of the lock" in message and f"refusing to download {url}" in message
-    assert f"only files served by http://{host}:{port}" in message and passwd not in message
-    assert len(local_index.server.requests) == served  # not even alpha: every URL is checked first
+    assert "only files served by https://pypi.org:443 and https://files.pythonhosted.org:443" in message
+    assert passwd not in message and len(local_index.server.requests) == served
+
+
+def test_with_pypi_every_url_is_checked_before_the_first_download(base, attempt, local_index):
+    delta_wheel(base)["url"] = "https://files.pythonhosted.org/packages/delta-1.0-py3-none-any.whl"
+    served = len(local_index.server.requests)
+    assert "alpha 1.0 of the lock" in attempt(base, IndexConfig())  # alpha's URL is the local index's
+    assert len(local_index.server.requests) == served
+
+
+@pytest.mark.parametrize("url", ELSEWHERE)
+def test_with_an_index_url_a_foreign_url_is_never_fetched_the_index_serves_the_same_file(
+        base, local_index, tmp_path, http_index, url):
+    url = elsewhere(url, local_index)
+    delta_wheel(base).update(url=url, name="delta-1.0-py3-none-any.whl")
+    path = save(base, tmp_path / "foreign" / "pylock.toml")
+    service = make_service(tmp_path / "store", http_index)
+    events: list = []
+    closure = service.closure_from_lock(read_lock(path), str(path), events.append)
+    report = service.pull(closure)
+    assert report.entries["delta==1.0"].metadata.url == local_index.server.files_url + "delta-1.0-py3-none-any.whl"
+    (warning,) = [event for event in events if event.kind == "warning"]
+    assert f"{url} is not a file of the index {local_index.url}, the only source used" in warning.message
+
+
+def test_with_an_index_url_a_foreign_file_the_index_lacks_is_an_error(base, attempt, local_index):
+    delta_wheel(base).update(url="http://example.org/delta-1.0-py3-none-any.whl", name="delta-1.0-py3-none-any.whl")
+    delta_wheel(base)["hashes"]["sha256"] = "2" * 64
+    message = attempt(base)
+    assert f"delta 1.0 (delta-1.0-py3-none-any.whl, sha256 {'2' * 64}) is not on the index {local_index.url}" in message
+    assert "lists delta-1.0-py3-none-any.whl with another sha256" in message
 
 
 @pytest.mark.parametrize("kind", ["wheel", "sdist"])
@@ -122,19 +160,22 @@ def test_a_mirror_is_the_only_source_even_for_a_lock_pointing_elsewhere(base, at
     mirror = IndexConfig.from_options(mirror=str(local_index.mirror_dir))
     message = attempt(base, mirror)
     assert "delta 1.0 (delta-1.0-py3-none-any.whl, sha256 " + "1" * 64 in message
-    assert "lists delta-1.0-py3-none-any.whl with another sha256" in message and "never used" in message
+    assert "lists delta-1.0-py3-none-any.whl with another sha256" in message and "no other source is used" in message
 
 
-def test_a_lock_sent_over_rest_is_refused_the_same_way(base, server_api, jupyter_server_url, tmp_path):
-    passwd = hashlib.sha256(Path("/etc/passwd").read_bytes()).hexdigest()
-    delta_wheel(base).update(url="file:///etc/passwd", name="delta-1.0-py3-none-any.whl")
+def test_a_lock_sent_over_rest_never_reads_a_host_file(base, server_api, jupyter_server_url, tmp_path):
+    """The lock names /etc/passwd with its true hash and size: were it read, it would pass every check."""
+    passwd = Path("/etc/passwd").read_bytes()
+    delta_wheel(base).update(url="file:///etc/passwd", name="delta-1.0-py3-none-any.whl", size=len(passwd),
+                             hashes={"sha256": hashlib.sha256(passwd).hexdigest()})
     text = save(base, tmp_path / "rest" / "pylock.toml").read_text()
     for method, path, body in (("POST", "pull", {"lock": text}),
                                ("PUT", "lambdas/leaky", {"code": "def f(event):\n    return 1\n", "lock": text})):
         status, answer = server_api.call(method, path, body)
         assert status == 422, answer
         message = answer["error"]["message"]
-        assert answer["error"]["type"] == "LockFileError" and passwd not in str(answer)
-        assert "delta 1.0 of the lock in the request's 'lock': refusing to download file:///etc/passwd" in message
+        assert answer["error"]["type"] == "MissingFromMirror"
+        assert "delta 1.0 (delta-1.0-py3-none-any.whl, sha256 " in message and "is not on the index" in message
+        assert "lists delta-1.0-py3-none-any.whl with another sha256" in message
     assert staging_debris(jupyter_server_url.store_dir) == []
     assert server_api.call("GET", "lambdas/leaky")[0] == 404
