@@ -67,7 +67,8 @@ class PackageService:
                 on_event(PullEvent("warning", key, message=message))
 
         return closure_from_lock(lock, source=source, runtime=self.runtime, index=self.settings.index,
-                                 cache_dir=self.store.downloads_dir, skip=self.store.has, say=say)
+                                 cache_dir=self.store.downloads_dir, skip=self.store.has, say=say,
+                                 concurrency=self.settings.concurrency)
 
     def pull(self, closure: Closure, on_event: EventSink | None = None, root: str | None = None) -> PullReport:
         """Pull a closure; with `root`, gc keeps its entries until the root is removed."""

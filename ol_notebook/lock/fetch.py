@@ -20,7 +20,9 @@ there. The closure returned records, per file, the URL it really came from.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
@@ -50,13 +52,32 @@ def fetch_locked(
     cache_dir: Path,
     skip: Callable[[str], bool],
     say: Say,
+    concurrency: int = 4,
 ) -> Closure:
-    """Download each pin's one file (unless `skip(key)`: already installed) into `cache_dir`;
-    the closure with every artifact's URL the one it was fetched from. Where each file comes from
-    is decided (and checked) for every pin before the first download."""
-    planned = [(pin, None if skip(pin.key) else _source_url(pin, source, index, say)) for pin in closure.pins]
-    pins = tuple(pin if url is None else _fetched(pin, url, source, index, cache_dir, say) for pin, url in planned)
+    """Download each pin's one file (unless `skip(key)`: already installed) into `cache_dir`,
+    `concurrency` at once; the closure with every artifact's URL the one it was fetched from.
+    Where each file comes from is decided (and checked) for every pin before the first download."""
+    said = _serialized(say)
+    planned = [(pin, None if skip(pin.key) else _source_url(pin, source, index, said)) for pin in closure.pins]
+
+    def fetch(item: tuple[Pin, str | None]) -> Pin:
+        pin, url = item
+        return pin if url is None else _fetched(pin, url, source, index, cache_dir, said)
+
+    with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
+        pins = tuple(pool.map(fetch, planned))  # the first failure (in lock order) is raised
     return replace(closure, pins=pins)
+
+
+def _serialized(say: Say) -> Say:
+    """Downloads run in threads; their messages reach `say` one at a time."""
+    lock = threading.Lock()
+
+    def serialized(key: str, message: str) -> None:
+        with lock:
+            say(key, message)
+
+    return serialized
 
 
 def _where(pin: Pin, source: str) -> str:

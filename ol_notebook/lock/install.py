@@ -26,8 +26,10 @@ def closure_from_lock(
     cache_dir: Path,
     skip: Callable[[str], bool],
     say: Say,
+    concurrency: int = 4,
 ) -> Closure:
     """No resolution: the lock's selection for `runtime`, every file not `skip`ped already downloaded
     and checked into `cache_dir` (the puller's download cache)."""
     selected = select_for_runtime(lock, source, runtime, index)
-    return fetch_locked(selected, source=source, index=index, cache_dir=cache_dir, skip=skip, say=say)
+    return fetch_locked(selected, source=source, index=index, cache_dir=cache_dir, skip=skip, say=say,
+                        concurrency=concurrency)
