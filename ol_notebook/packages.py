@@ -59,16 +59,21 @@ class PackageService:
 
     def closure_from_lock(self, lock: Pylock, source: str, on_event: EventSink | None = None) -> Closure:
         """The lock's closure for this runtime, its files downloaded and checked (no resolution);
-        a file fetched from elsewhere than the lock says (a dead URL's index) is logged and told as a warning."""
+        a file fetched from elsewhere than the lock says (a dead URL's index) is logged and told as a
+        warning; downloads are told as "downloading" events, as a pull tells them."""
 
         def say(key: str, message: str) -> None:
             logger.warning("%s: %s", key, message)
             if on_event is not None:
                 on_event(PullEvent("warning", key, message=message))
 
+        def progress(key: str, done: int, total: int | None) -> None:
+            if on_event is not None:
+                on_event(PullEvent("downloading", key, bytes_done=done, bytes_total=total))
+
         return closure_from_lock(lock, source=source, runtime=self.runtime, index=self.settings.index,
                                  cache_dir=self.store.downloads_dir, skip=self.store.has, say=say,
-                                 concurrency=self.settings.concurrency)
+                                 progress=progress, concurrency=self.settings.concurrency)
 
     def pull(self, closure: Closure, on_event: EventSink | None = None, root: str | None = None) -> PullReport:
         """Pull a closure; with `root`, gc keeps its entries until the root is removed."""

@@ -34,6 +34,8 @@ from ol_notebook.lock.simple import PageError, find_file, project_page
 from ol_notebook.resolve import Artifact, Closure, Pin
 
 Say = Callable[[str, str], None]  # (package key, message): what a fetch had to do differently
+Progress = Callable[[str, int, int | None], None]  # (package key, bytes so far, bytes in all if known)
+PROGRESS_STEP = 1 << 20  # report a download's progress every MiB
 
 
 class LockFileError(LockError):
@@ -52,30 +54,32 @@ def fetch_locked(
     cache_dir: Path,
     skip: Callable[[str], bool],
     say: Say,
+    progress: Progress | None = None,
     concurrency: int = 4,
 ) -> Closure:
     """Download each pin's one file (unless `skip(key)`: already installed) into `cache_dir`,
-    `concurrency` at once; the closure with every artifact's URL the one it was fetched from.
-    Where each file comes from is decided (and checked) for every pin before the first download."""
-    said = _serialized(say)
+    `concurrency` at once, telling `progress`; the closure with every artifact's URL the one it
+    was fetched from. Where each file comes from is decided (and checked) for every pin before
+    the first download."""
+    lock = threading.Lock()
+    said, told = _serialized(say, lock), _serialized(progress, lock) if progress else None
     planned = [(pin, None if skip(pin.key) else _source_url(pin, source, index, said)) for pin in closure.pins]
 
     def fetch(item: tuple[Pin, str | None]) -> Pin:
         pin, url = item
-        return pin if url is None else _fetched(pin, url, source, index, cache_dir, said)
+        return pin if url is None else _fetched(pin, url, source, index, cache_dir, said, told)
 
     with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
         pins = tuple(pool.map(fetch, planned))  # the first failure (in lock order) is raised
     return replace(closure, pins=pins)
 
 
-def _serialized(say: Say) -> Say:
-    """Downloads run in threads; their messages reach `say` one at a time."""
-    lock = threading.Lock()
+def _serialized(function: Callable[..., None], lock: threading.Lock) -> Callable[..., None]:
+    """Downloads run in threads; what they tell reaches `function` one call at a time."""
 
-    def serialized(key: str, message: str) -> None:
+    def serialized(*args: object) -> None:
         with lock:
-            say(key, message)
+            function(*args)
 
     return serialized
 
@@ -101,31 +105,48 @@ def _source_url(pin: Pin, source: str, index: IndexConfig, say: Say) -> str:
     return url
 
 
-def _fetched(pin: Pin, url: str, source: str, index: IndexConfig, cache_dir: Path, say: Say) -> Pin:
+def _fetched(pin: Pin, url: str, source: str, index: IndexConfig, cache_dir: Path, say: Say,
+             progress: Progress | None) -> Pin:
     (artifact,) = pin.artifacts
     where = _where(pin, source)
+    on_progress = _stepped(pin.key, artifact.size, progress)
     try:
-        _download(artifact, url, cache_dir)
+        _download(artifact, url, cache_dir, on_progress)
     except UnreachableURL as dead:
         if index.kind in ("bandersnatch", "flat"):
             raise LockFileError(f"{where}: {dead}") from None
         url = _from_index(pin, artifact, index, where, dead)
         say(pin.key, f"{artifact.url} is dead ({dead}); fetching the same file ({artifact.filename}, "
                      f"sha256 {artifact.sha256[:12]}...) from {url} instead")
-        _checked_download(artifact, url, cache_dir, where)
+        _checked_download(artifact, url, cache_dir, where, on_progress)
     except DownloadError as error:
         raise _file_error(error, artifact, url, where) from None
     moved = replace(artifact, url=url)
     return replace(pin, wheels=(moved,) if artifact.is_wheel else (), sdist=None if artifact.is_wheel else moved)
 
 
-def _download(artifact: Artifact, url: str, cache_dir: Path) -> None:
-    download(url, artifact.sha256, artifact.filename, cache_dir, size=artifact.size)
+def _stepped(key: str, size: int | None, progress: Progress | None) -> Callable[[int], None] | None:
+    """download()'s byte count, told to `progress` once per PROGRESS_STEP."""
+    if progress is None:
+        return None
+    last = [0]
+
+    def on_progress(done: int) -> None:
+        if done - last[0] >= PROGRESS_STEP:
+            last[0] = done
+            progress(key, done, size)
+
+    return on_progress
 
 
-def _checked_download(artifact: Artifact, url: str, cache_dir: Path, where: str) -> None:
+def _download(artifact: Artifact, url: str, cache_dir: Path, on_progress: Callable[[int], None] | None) -> None:
+    download(url, artifact.sha256, artifact.filename, cache_dir, on_progress, size=artifact.size)
+
+
+def _checked_download(artifact: Artifact, url: str, cache_dir: Path, where: str,
+                      on_progress: Callable[[int], None] | None) -> None:
     try:
-        _download(artifact, url, cache_dir)
+        _download(artifact, url, cache_dir, on_progress)
     except DownloadError as error:
         raise _file_error(error, artifact, url, where) from None
 

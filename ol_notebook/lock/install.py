@@ -12,7 +12,7 @@ from pathlib import Path
 from packaging.pylock import Pylock
 
 from ol_notebook.index import IndexConfig, Runtime
-from ol_notebook.lock.fetch import Say, fetch_locked
+from ol_notebook.lock.fetch import Progress, Say, fetch_locked
 from ol_notebook.lock.select import select_for_runtime
 from ol_notebook.resolve import Closure
 
@@ -26,10 +26,11 @@ def closure_from_lock(
     cache_dir: Path,
     skip: Callable[[str], bool],
     say: Say,
+    progress: Progress | None = None,
     concurrency: int = 4,
 ) -> Closure:
     """No resolution: the lock's selection for `runtime`, every file not `skip`ped already downloaded
     and checked into `cache_dir` (the puller's download cache)."""
     selected = select_for_runtime(lock, source, runtime, index)
     return fetch_locked(selected, source=source, index=index, cache_dir=cache_dir, skip=skip, say=say,
-                        concurrency=concurrency)
+                        progress=progress, concurrency=concurrency)

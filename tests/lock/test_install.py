@@ -4,6 +4,7 @@ mirror directory the mirror is the only source."""
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import pytest
@@ -108,3 +109,21 @@ def test_a_mirror_file_of_another_hash_is_not_the_locks_file(local_index, tmp_pa
     with pytest.raises(MissingFromMirror, match=r"/alpha/ lists alpha-1.0-py3-none-any.whl with another sha256"):
         install(service, path)
     assert service.store.entries() == []
+
+
+def test_downloads_of_a_lock_are_told_as_they_go(tmp_path):
+    """A 3 MiB file (not installed: only fetched) in a flat mirror; progress comes once per MiB."""
+    content = bytes(range(256)) * (3 * 4096)
+    flat = tmp_path / "flat"
+    flat.mkdir()
+    (flat / "big-1.0-py3-none-any.whl").write_bytes(content)
+    digest = hashlib.sha256(content).hexdigest()
+    path = save({"lock-version": "1.0", "created-by": "hand", "packages": [{"name": "big", "version": "1.0", "wheels": [
+        {"url": "https://files.pythonhosted.org/big-1.0-py3-none-any.whl", "size": len(content),
+         "hashes": {"sha256": digest}}]}]}, tmp_path / "lock" / "pylock.toml")
+    service = make_service(tmp_path / "store", IndexConfig.from_options(mirror=str(flat)))
+    events: list[PullEvent] = []
+    closure = service.closure_from_lock(read_lock(path), str(path), events.append)
+    assert closure.pins[0].wheels[0].url == (flat / "big-1.0-py3-none-any.whl").resolve().as_uri()
+    assert [(event.kind, event.key, event.bytes_done, event.bytes_total) for event in events] == [
+        ("downloading", "big==1.0", done << 20, len(content)) for done in (1, 2, 3)]
