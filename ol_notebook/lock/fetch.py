@@ -122,7 +122,10 @@ def _fetched(pin: Pin, url: str, source: str, index: IndexConfig, cache_dir: Pat
     except DownloadError as error:
         raise _file_error(error, artifact, url, where) from None
     moved = replace(artifact, url=url)
-    return replace(pin, wheels=(moved,) if artifact.is_wheel else (), sdist=None if artifact.is_wheel else moved)
+    # With a mirror or an index URL every file came from it, whatever index the lock named.
+    origin = index.label if index.is_mirror else pin.index
+    return replace(pin, index=origin, wheels=(moved,) if artifact.is_wheel else (),
+                   sdist=None if artifact.is_wheel else moved)
 
 
 def _stepped(key: str, size: int | None, progress: Progress | None) -> Callable[[int], None] | None:

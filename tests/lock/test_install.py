@@ -81,8 +81,9 @@ def test_with_a_mirror_directory_the_lock_urls_are_never_used(layout, local_inde
     _, report = install(service, path)
     assert sorted(report.installed) == ["alpha==2.0", "beta==1.5"]
     assert len(file_requests(local_index)) == before  # not one file from the lock's URLs
-    url = report.entries["alpha==2.0"].metadata.url
-    assert url.startswith(Path(mirror).resolve().as_uri()) and url.endswith("/alpha-2.0-py3-none-any.whl")
+    metadata = report.entries["alpha==2.0"].metadata
+    assert metadata.url.startswith(Path(mirror).resolve().as_uri())
+    assert metadata.url.endswith("/alpha-2.0-py3-none-any.whl") and metadata.index == service.settings.index.label
 
 
 def test_a_file_missing_from_the_mirror_names_package_mirror_and_lock(local_index, tmp_path):
