@@ -13,6 +13,7 @@ from ol_notebook.index import IndexConfig
 from ol_notebook.lock import MissingFromMirror, read_lock
 from ol_notebook.packages import PackageService
 from ol_notebook.puller import PullEvent
+from ol_notebook.resolve import ClosureError
 from tests.engine import make_service
 from tests.lock.makers import load, package, pip_lock, save, uv_lock
 
@@ -128,3 +129,10 @@ def test_downloads_of_a_lock_are_told_as_they_go(tmp_path):
     assert closure.pins[0].wheels[0].url == (flat / "big-1.0-py3-none-any.whl").resolve().as_uri()
     assert [(event.kind, event.key, event.bytes_done, event.bytes_total) for event in events] == [
         ("downloading", "big==1.0", done << 20, len(content)) for done in (1, 2, 3)]
+
+
+def test_a_lock_missing_a_dependency_is_not_a_true_lock(service, local_index, tmp_path):
+    data = load(uv_lock(local_index.url, ["alpha==2.0"], tmp_path / "lock"))
+    data["packages"] = [package(data, "alpha")]  # beta, which alpha 2.0 requires, left out
+    with pytest.raises(ClosureError, match=r"alpha 2\.0 requires beta<2,>=1\.0, but beta is not in the closure"):
+        install(service, save(data, tmp_path / "partial" / "pylock.toml"))
