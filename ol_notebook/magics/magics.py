@@ -310,7 +310,12 @@ class OLMagics(Magics):
         takes no requirements and no --auto-install beside it."""
         declares = args.requirements is not None or read_script_metadata(cell, name) is not None
         if args.lock is None:
-            return None if declares else self.lock
+            if declares or self.lock is None:
+                return None
+            if args.auto_install:
+                raise UsageError(f"the notebook's packages are exactly the lock {self.lock.source}, and --auto-install "
+                                 f"adds nothing to a lock: give lambda {name!r} its own --requirements to use it")
+            return self.lock
         if declares or args.auto_install:
             raise UsageError(f"lambda {name!r} is deployed from the lock {args.lock}: give it no --requirements, "
                              "`# /// script` dependencies or --auto-install")

@@ -17,6 +17,8 @@ def test_the_notebooks_lock_is_pulled_and_cells_are_deployed_from_it(ipython, lo
     assert line(ipython, "ol_requirements", "--show").value.rows == [("alpha==2.0",), ("beta==1.5",)]
     handle = cell(ipython, "ol_lambda", "lock-nb", CODE).value
     assert handle({}) == ["2.0", "1.5"] and handle.describe()["requirements"] == "alpha==2.0\nbeta==1.5"
+    with pytest.raises(UsageError, match=r"--auto-install adds nothing to a lock: give lambda 'lock-auto' its own"):
+        cell(ipython, "ol_lambda", "lock-auto --auto-install", CODE)
     own = cell(ipython, "ol_lambda", "lock-own --requirements 'alpha==1.1 beta==1.0'", CODE).value
     assert own({}) == ["1.1", "1.0"]  # a cell's own requirements win over the notebook's lock
 
