@@ -5,17 +5,22 @@ This is the part of the engine the CLI needs today; the Worker (lambdas) builds 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Sequence
 from functools import cached_property
 
+from packaging.pylock import Pylock
 from packaging.requirements import Requirement
 
 from ol_notebook.index import Runtime
-from ol_notebook.puller import EventSink, Puller, PullReport
+from ol_notebook.lock import closure_from_lock
+from ol_notebook.puller import EventSink, Puller, PullEvent, PullReport
 from ol_notebook.resolve import Closure, compile_requirements
 from ol_notebook.sandbox import Sandbox
 from ol_notebook.settings import Settings
 from ol_notebook.store import Corruption, Entry, GcReport, Store
+
+logger = logging.getLogger(__name__)
 
 
 class PackageService:
@@ -51,6 +56,24 @@ class PackageService:
             uv_cache=self.store.resolve_cache_dir,  # never the install cache: see resolve/compile.py
             limits=self.settings.resolve_limits,
         )
+
+    def closure_from_lock(self, lock: Pylock, source: str, on_event: EventSink | None = None) -> Closure:
+        """The lock's closure for this runtime, its files downloaded and checked (no resolution);
+        a file fetched from elsewhere than the lock says (a dead URL's index) is logged and told as a
+        warning; downloads are told as "downloading" events, as a pull tells them."""
+
+        def say(key: str, message: str) -> None:
+            logger.warning("%s: %s", key, message)
+            if on_event is not None:
+                on_event(PullEvent("warning", key, message=message))
+
+        def progress(key: str, done: int, total: int | None) -> None:
+            if on_event is not None:
+                on_event(PullEvent("downloading", key, bytes_done=done, bytes_total=total))
+
+        return closure_from_lock(lock, source=source, runtime=self.runtime, index=self.settings.index,
+                                 cache_dir=self.store.downloads_dir, skip=self.store.has, say=say,
+                                 progress=progress, concurrency=self.settings.concurrency)
 
     def pull(self, closure: Closure, on_event: EventSink | None = None, root: str | None = None) -> PullReport:
         """Pull a closure; with `root`, gc keeps its entries until the root is removed."""

@@ -16,6 +16,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import asdict, replace
 from typing import Any
 
+from packaging.pylock import Pylock
 from packaging.utils import canonicalize_name
 
 from ol_notebook import __version__
@@ -100,18 +101,56 @@ class Worker:
         settings = settings or self.settings.lambda_defaults
         report = on_event or _ignore
         async with self._deploying.setdefault(name, asyncio.Lock()):
-            if settings.host_network:
-                message = HOST_NETWORK_WARNING.format(name=name)
-                logger.warning(message)
-                report(PullEvent("warning", name, message=message))
+            self._warn_host_network(name, settings, report)
             report(PullEvent("resolving", name))
             requirements, closure, added, missing = await self._resolved(name, code, requirements, settings, report)
-            current = self.registry.current(name)
-            if current is not None and not force and same_version(current, code, closure, settings):
-                report(PullEvent("deployed", name, message=f"unchanged, still version {current.number}"))
-                return Deployment(current, unchanged=True, missing=tuple(missing))
-            version = await self._started(name, code, requirements, closure, settings, report)
+            return await self._deployed(name, code, requirements, closure, settings, report, force, added, missing)
+
+    async def deploy_from_lock(
+        self,
+        name: str,
+        code: str,
+        lock: Pylock,
+        source: str,
+        settings: LambdaSettings | None = None,
+        on_event: EventSink | None = None,
+        force: bool = False,
+    ) -> Deployment:
+        """Deploy with exactly the lock's packages, selected for this runtime (nothing is resolved;
+        `source` names the lock in errors). The version records them as its requirements
+        (NAME==VERSION), so it says what it runs. Imports no package provides are warned about as
+        in `deploy`; `auto_install` adds nothing: a lock is exact."""
+        validate_name(name)
+        validate_code(code, name)
+        settings = settings or self.settings.lambda_defaults
+        report = on_event or _ignore
+        async with self._deploying.setdefault(name, asyncio.Lock()):
+            self._warn_host_network(name, settings, report)
+            report(PullEvent("resolving", name, message=f"from the lock {source}"))
+            closure = await self.closure_from_lock(lock, source, report)
+            await self.pull(closure, report)
+            requirements = "\n".join(closure.requirements)
+            missing = self._missing_imports(code, closure)
+            self._warn_missing(name, missing, requirements, report)
+            return await self._deployed(name, code, requirements, closure, settings, report, force, (), missing)
+
+    async def _deployed(self, name: str, code: str, requirements: str, closure: Closure, settings: LambdaSettings,
+                        report: EventSink, force: bool, added: tuple[str, ...], missing: list[MissingImport]
+                        ) -> Deployment:
+        """The pulled closure made the current version, unless the current one already is exactly it."""
+        current = self.registry.current(name)
+        if current is not None and not force and same_version(current, code, closure, settings):
+            report(PullEvent("deployed", name, message=f"unchanged, still version {current.number}"))
+            return Deployment(current, unchanged=True, missing=tuple(missing))
+        version = await self._started(name, code, requirements, closure, settings, report)
         return Deployment(version, added=added, missing=tuple(missing))
+
+    @staticmethod
+    def _warn_host_network(name: str, settings: LambdaSettings, report: EventSink) -> None:
+        if settings.host_network:
+            message = HOST_NETWORK_WARNING.format(name=name)
+            logger.warning(message)
+            report(PullEvent("warning", name, message=message))
 
     async def retry_missing_import(self, name: str, error: LambdaError) -> Deployment | None:
         """After a call failed with ModuleNotFoundError (an import the deploy could not see, e.g. in
@@ -222,6 +261,11 @@ class Worker:
         parsed = parse_requirements(requirements.splitlines(), source=source)
         return await asyncio.to_thread(self._compile, parsed)
 
+    async def closure_from_lock(self, lock: Pylock, source: str, on_event: EventSink | None = None) -> Closure:
+        """No resolution: the lock's packages for this runtime, their files downloaded and checked
+        (see lock/); pull it like any closure. `source` names the lock in errors."""
+        return await asyncio.to_thread(self.packages.closure_from_lock, lock, source, on_event)
+
     async def pull(self, closure: Closure, on_event: EventSink | None = None, root: str | None = None) -> PullReport:
         return await asyncio.to_thread(self.packages.pull, closure, on_event, root)
 
@@ -293,11 +337,15 @@ class Worker:
             report(PullEvent("resolving", name, message=f"with {', '.join(added)} added for its imports"))
             closure = await self._pulled(name, requirements, report)
             missing = self._missing_imports(code, closure)
+        self._warn_missing(name, missing, requirements, report)
+        return requirements, closure, added, missing
+
+    @staticmethod
+    def _warn_missing(name: str, missing: list[MissingImport], requirements: str, report: EventSink) -> None:
         for item in missing:  # logged too, like every warning: the CLI prints the engine's log
             message = missing_warning(name, item, requirements)
             logger.warning(message)
             report(PullEvent("warning", name, message=message))
-        return requirements, closure, added, missing
 
     async def _pulled(self, name: str, requirements: str, on_event: EventSink) -> Closure:
         """The requirements compiled, and every package of the closure in the store."""

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from ol_notebook.cli.table import print_table
 from ol_notebook.errors import OLError
+from ol_notebook.lock import read_lock
 from ol_notebook.progress import ProgressPrinter
 from ol_notebook.puller import PullEvent
 from ol_notebook.registry import LambdaSettings
@@ -26,6 +27,9 @@ def add_lambda_commands(commands: argparse._SubParsersAction) -> None:
                         help="the lambda's requirements.in")
     deploy.add_argument("--requirements", default="", metavar="'REQ ...'",
                         help="requirements inline, space-separated (e.g. 'requests==2.20 numpy')")
+    deploy.add_argument("--lock", type=Path, metavar="FILE",
+                        help="deploy with exactly this PEP 751 lock's packages (pylock.toml): nothing is resolved; "
+                        "the version records them as NAME==VERSION")
     deploy.add_argument("--timeout", dest="lambda_timeout", type=float, default=30.0, help="seconds per invocation")
     deploy.add_argument("--memory", dest="lambda_memory", type=parse_size, default=512 << 20,
                         help="memory of the lambda's sandbox, e.g. 512M (default)")
@@ -87,7 +91,14 @@ async def cmd_deploy(args: argparse.Namespace, worker: Worker) -> int:
         if event.kind != "warning":  # the engine logs warnings, and main() prints its log
             printer(event)
 
-    deployment = await worker.deploy(args.name, code, requirements, settings, on_event=show, force=args.force)
+    if args.lock:
+        if requirements.strip() or args.auto_install:
+            raise OLError("--lock deploys exactly the lock's packages: give no -r, --requirements or --auto-install "
+                          "with it")
+        deployment = await worker.deploy_from_lock(args.name, code, read_lock(args.lock), str(args.lock), settings,
+                                                   on_event=show, force=args.force)
+    else:
+        deployment = await worker.deploy(args.name, code, requirements, settings, on_event=show, force=args.force)
     pins = ", ".join(pin.key for pin in deployment.closure.pins) or "no packages"
     print(f"{deployment.summary} ({pins})")
     return 0

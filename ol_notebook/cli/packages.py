@@ -10,6 +10,7 @@ from pathlib import Path
 
 from ol_notebook.cli.table import print_table
 from ol_notebook.errors import OLError
+from ol_notebook.lock import read_lock
 from ol_notebook.packages import PackageService
 from ol_notebook.progress import ProgressPrinter
 from ol_notebook.resolve import Closure, parse_requirements, read_requirements_file
@@ -33,6 +34,9 @@ def add_package_commands(commands: argparse._SubParsersAction) -> None:
     pull = commands.add_parser("pull", help="compile, then install every missing package of the closure into the store")
     with_requirements(pull)
     pull.add_argument("--closure", type=Path, help="pull a closure written by `compile -o X.json` instead of compiling")
+    pull.add_argument("--lock", type=Path, metavar="FILE",
+                      help="install a PEP 751 lock (pylock.toml, e.g. from uv or pip) instead of compiling: "
+                      "nothing is resolved, each file is checked against the lock's sha256 and size")
     pull.add_argument("--root", help="keep these packages on `gc` under this name")
     pull.add_argument("--jobs", type=int, help="installs at once (default: 2 x cores, 2 to 8)")
     pull.add_argument("--timeout", type=float, help="seconds per install (default 900)")
@@ -77,11 +81,15 @@ def cmd_compile(args: argparse.Namespace, service: PackageService) -> int:
 
 
 def cmd_pull(args: argparse.Namespace, service: PackageService) -> int:
-    if args.closure:
+    printer = ProgressPrinter(sys.stderr)
+    if args.lock:
+        if args.closure or args.requirements or args.files:
+            raise OLError("--lock installs exactly the lock's packages: give no requirements, -r or --closure with it")
+        closure = service.closure_from_lock(read_lock(args.lock), str(args.lock), printer)
+    elif args.closure:
         closure = Closure.from_json(args.closure.read_text(encoding="utf-8"))
     else:
         closure = service.compile(_requirements(args))
-    printer = ProgressPrinter(sys.stderr)
     report = service.pull(closure, on_event=printer, root=args.root)
     total = sum(entry.metadata.size for entry in report.entries.values())
     print(

@@ -29,6 +29,22 @@ class DownloadError(OLError):
     """A file could not be fetched, or its content does not match the expected hash."""
 
 
+class UnreachableURL(DownloadError):
+    """The URL answered with an HTTP error or not at all (a dead link): nothing was read from it."""
+
+
+class HashMismatch(DownloadError):
+    """The file's sha256 (`actual`) is not the one promised."""
+
+    def __init__(self, message: str, actual: str):
+        super().__init__(message)
+        self.actual = actual
+
+
+class SizeMismatch(DownloadError):
+    """The file has another size than the one promised (a lock's `size`)."""
+
+
 def download(
     url: str,
     sha256: str,
@@ -36,10 +52,16 @@ def download(
     cache_dir: Path,
     on_progress: Callable[[int], None] | None = None,
     timeout: float = 60.0,
+    size: int | None = None,
 ) -> Path:
-    """Return the local path of the file, fetching it unless the cache has it already."""
+    """Return the local path of the file, fetching it unless the cache has it already.
+
+    With `size`, a file of another size is a SizeMismatch (cached or not), and a download
+    stops as soon as it exceeds it: a lock's sizes bound what a server can make us write.
+    """
     target = _cached(cache_dir, sha256, filename)
     if target.exists():
+        _check_size(target.stat().st_size, size, filename, url)
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
     digest = hashlib.sha256()
@@ -52,20 +74,30 @@ def download(
                     out.write(chunk)
                     digest.update(chunk)
                     done += len(chunk)
+                    if size is not None and done > size:
+                        _check_size(done, size, filename, url, "at least ")
                     if on_progress:
                         on_progress(done)
             except (OSError, http.client.HTTPException) as error:
                 raise DownloadError(f"downloading {url} failed after {done:,} bytes: {_reason(error)}") from error
+        _check_size(done, size, filename, url)
         if digest.hexdigest() != sha256:
-            raise DownloadError(
+            raise HashMismatch(
                 f"{filename} from {url} has sha256 {digest.hexdigest()}, but the index promised {sha256}; "
-                "the file was changed after it was published, or the mirror is corrupt"
+                "the file was changed after it was published, or the mirror is corrupt",
+                digest.hexdigest(),
             )
         os.replace(partial, target)
     finally:
         if os.path.exists(partial):
             os.unlink(partial)
     return target
+
+
+def _check_size(actual: int, expected: int | None, filename: str, url: str, bound: str = "") -> None:
+    if expected is not None and actual != expected:
+        raise SizeMismatch(f"{filename} from {url} has {bound}{actual:,} bytes, but {expected:,} were promised; "
+                           "the file or the lock's size is wrong")
 
 
 def _open(url: str, timeout: float):
@@ -75,15 +107,15 @@ def _open(url: str, timeout: float):
         try:
             return open(path, "rb")
         except OSError as error:
-            raise DownloadError(f"cannot read {path}: {error.strerror}") from error
+            raise UnreachableURL(f"cannot read {path}: {error.strerror}") from error
     if parsed.scheme not in ("http", "https"):
         raise DownloadError(f"cannot download {url}: only http(s):// and file:// URLs are fetched")
     try:
         return urllib.request.urlopen(url, timeout=timeout)
     except urllib.error.HTTPError as error:
-        raise DownloadError(f"downloading {url} failed: HTTP {error.code} {error.reason}") from error
+        raise UnreachableURL(f"downloading {url} failed: HTTP {error.code} {error.reason}") from error
     except (OSError, http.client.HTTPException, ValueError) as error:  # URLError is an OSError
-        raise DownloadError(f"downloading {url} failed: {_reason(error)}") from error
+        raise UnreachableURL(f"downloading {url} failed: {_reason(error)}") from error
 
 
 def _reason(error: BaseException) -> str:

@@ -26,11 +26,16 @@ def read_lock(path: Path) -> Pylock:
         text = path.read_text(encoding="utf-8")
     except OSError as error:
         raise LockError(f"cannot read the lock {path}: {error.strerror}") from None
+    return parse_lock(text, str(path))
+
+
+def parse_lock(text: str, source: str) -> Pylock:
+    """The lock in `text` (a pylock.toml's content, e.g. a REST body's); `source` names it in errors."""
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
-        raise LockError(f"the lock {path} is not valid TOML: {error}") from None
-    return lock_from_dict(data, str(path))
+        raise LockError(f"the lock {source} is not valid TOML: {error}") from None
+    return lock_from_dict(data, source)
 
 
 def lock_from_dict(data: Mapping[str, Any], source: str) -> Pylock:

@@ -38,6 +38,14 @@ class Client(Protocol):
     def freeze(self, name: str, version: int | None = None) -> str:
         """The PEP 751 lock of exactly what lambda `name` runs (or its kept `version`)."""
 
+    def pull_lock(self, lock: str, source: str, on_event: EventSink) -> dict[str, Any]:
+        """Pull the packages of the PEP 751 lock `lock` (a pylock.toml's text) without resolving; like
+        `pull`'s answer. `source` names the lock in errors where the engine is local."""
+
+    def deploy_lock(self, name: str, code: str, lock: str, source: str, settings: dict[str, Any],
+                    on_event: EventSink, force: bool = False) -> dict[str, Any]:
+        """Deploy with exactly the lock's packages (see `pull_lock`); like `deploy`'s answer."""
+
     def invoke(self, name: str, event: Any, on_event: EventSink | None = None) -> dict[str, Any]:
         """Call the lambda: result, stdout, stderr, duration, cold, version, auto_installed. With
         `on_event`, what it prints arrives there while it runs, as events of kind "stdout" and

@@ -24,6 +24,7 @@ from ol_notebook.api import (
     output_events,
     pulled_to_json,
 )
+from ol_notebook.lock import parse_lock
 from ol_notebook.magics.errors import MagicError
 from ol_notebook.puller import EventSink, PullEvent
 from ol_notebook.settings import Settings
@@ -75,6 +76,26 @@ class LocalClient:
             return await self.worker.freeze(name, version)
 
         return self._run(freeze)
+
+    def pull_lock(self, lock: str, source: str, on_event: EventSink) -> dict[str, Any]:
+        parsed = parse_lock(lock, source)
+
+        async def pull(sink: EventSink) -> dict[str, Any]:
+            closure = await self.worker.closure_from_lock(parsed, source, sink)
+            return pulled_to_json(closure, await self.worker.pull(closure, sink))
+
+        return self._run(pull, on_event)
+
+    def deploy_lock(self, name: str, code: str, lock: str, source: str, settings: dict[str, Any],
+                    on_event: EventSink, force: bool = False) -> dict[str, Any]:
+        parsed = parse_lock(lock, source)
+        merged = lambda_settings_from_json(settings, self.worker.settings.lambda_defaults)
+
+        async def deploy(sink: EventSink) -> dict[str, Any]:
+            deployment = await self.worker.deploy_from_lock(name, code, parsed, source, merged, sink, force=force)
+            return deployed_to_json(deployment, self.worker.describe(name))
+
+        return self._run(deploy, on_event)
 
     def invoke(self, name: str, event: Any, on_event: EventSink | None = None) -> dict[str, Any]:
         async def invoke(sink: EventSink) -> dict[str, Any]:

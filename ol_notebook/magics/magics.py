@@ -12,6 +12,7 @@ import json
 import shlex
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
 from ol_notebook.errors import OLError
-from ol_notebook.lock import check_lock_path, write_lock_file, written
+from ol_notebook.lock import check_lock_path, read_lock, write_lock_file, written
 from ol_notebook.magics.client import Client, connect
 from ol_notebook.magics.errors import MagicError, rendered, shows_errors
 from ol_notebook.magics.handle import LambdaHandle
@@ -56,6 +57,7 @@ class OLMagics(Magics):
         super().__init__(shell)
         self.requirements: list[str] = []  # the notebook's, as last pulled by %ol_requirements
         self.auto_install = False  # %ol_requirements --auto-install: cells deployed afterwards install imports
+        self.lock: Lock | None = None  # %ol_requirements --lock FILE: what cells without their own get
         self._client: Client | None = None
         self._from_cells: set[str] = set()  # lambdas deployed from cells of this session
         self.lambdas = Lambdas(lambda: (self.client, self.handle))
@@ -84,6 +86,9 @@ class OLMagics(Magics):
     @argument("--auto-install", action="store_true",
               help="lambdas deployed from cells from now on get the packages of what they import added "
                    "(like %%%%ol_lambda NAME --auto-install)")
+    @argument("--lock", metavar="FILE",
+              help="the notebook's packages are exactly this PEP 751 lock's (pylock.toml): pulled without "
+                   "resolving, and cells without requirements of their own are deployed from it")
     @line_magic
     @shows_errors
     def ol_requirements(self, line: str) -> Table | None:
@@ -101,6 +106,10 @@ class OLMagics(Magics):
         if args.auto_install:
             self.auto_install = True
             print(AUTO_INSTALL_ON)
+        if args.lock is not None:
+            if given or args.add or args.show:
+                raise UsageError("--lock takes exactly the lock's packages: give no requirements, -r, --add or --show")
+            return self._pull_lock(Lock.read(args.lock))
         if args.show or not given:
             if given:
                 raise UsageError("--show takes no requirements: it shows the current ones")
@@ -109,8 +118,15 @@ class OLMagics(Magics):
         with LiveProgress(f"Pulling {' '.join(wanted)}") as progress:
             pulled = self.client.pull("\n".join(wanted), progress)
             progress.finish(f"{len(pulled['installed'])} pulled, {len(pulled['hits'])} already in the store")
-        self.requirements = wanted
+        self.requirements, self.lock = wanted, None
         return pulled_table(wanted, pulled)
+
+    def _pull_lock(self, lock: Lock) -> Table:
+        with LiveProgress(f"Pulling the lock {lock.source}") as progress:
+            pulled = self.client.pull_lock(lock.text, lock.source, progress)
+            progress.finish(f"{len(pulled['installed'])} pulled, {len(pulled['hits'])} already in the store")
+        self.requirements, self.lock = list(pulled["closure"]["requirements"]), lock
+        return pulled_table(self.requirements, pulled)
 
     @magic_arguments()
     @argument("-h", "--help", action="help", help="show this help")
@@ -128,6 +144,9 @@ class OLMagics(Magics):
               help="add the distributions of the modules it imports that no package provides to its requirements")
     @argument("--force", action="store_true",
               help="deploy a new version even if code, requirements, settings and pins are unchanged")
+    @argument("--lock", metavar="FILE",
+              help="deploy with exactly this PEP 751 lock's packages (pylock.toml), nothing resolved; the "
+                   "version records them as NAME==VERSION")
     @cell_magic
     @shows_errors
     def ol_lambda(self, line: str, cell: str) -> LambdaHandle | None:
@@ -142,13 +161,19 @@ class OLMagics(Magics):
             return None
         name = validate_name(args.name)
         validate_code(cell, name, line_offset=CELL_LINE_OFFSET)
-        requirements = self._lambda_requirements(name, cell, args.requirements)
+        lock = self._lambda_lock(name, cell, args)
+        requirements = [] if lock else self._lambda_requirements(name, cell, args.requirements)
         settings = _settings(args)
-        if self.auto_install:
+        if self.auto_install and not lock:
             settings["auto_install"] = True
-        with LiveProgress(f"Deploying {name}") as progress:
+        with LiveProgress(f"Deploying {name}" + (f" from the lock {lock.source}" if lock else "")) as progress:
             try:
-                deployed = self.client.deploy(name, cell, "\n".join(requirements), settings, progress, force=args.force)
+                if lock:
+                    deployed = self.client.deploy_lock(name, cell, lock.text, lock.source, settings, progress,
+                                                       force=args.force)
+                else:
+                    deployed = self.client.deploy(name, cell, "\n".join(requirements), settings, progress,
+                                                  force=args.force)
             except OLError as error:  # e.g. its import failed: the traceback is in the cell's lines
                 raise rendered(error, CELL_LINE_OFFSET) from None
             # The handle shown below says the version; what it cannot say (unchanged, added) stays up.
@@ -312,6 +337,23 @@ class OLMagics(Magics):
         for binding in bindings:
             _warn(binding)
 
+    def _lambda_lock(self, name: str, cell: str, args: argparse.Namespace) -> Lock | None:
+        """--lock FILE, else the notebook's lock (%ol_requirements --lock) for a cell that declares no
+        requirements of its own (--requirements or a `# /// script` block); a lock is exact, so it
+        takes no requirements and no --auto-install beside it."""
+        declares = args.requirements is not None or read_script_metadata(cell, name) is not None
+        if args.lock is None:
+            if declares or self.lock is None:
+                return None
+            if args.auto_install:
+                raise UsageError(f"the notebook's packages are exactly the lock {self.lock.source}, and --auto-install "
+                                 f"adds nothing to a lock: give lambda {name!r} its own --requirements to use it")
+            return self.lock
+        if declares or args.auto_install:
+            raise UsageError(f"lambda {name!r} is deployed from the lock {args.lock}: give it no --requirements, "
+                             "`# /// script` dependencies or --auto-install")
+        return Lock.read(args.lock)
+
     def _lambda_requirements(self, name: str, cell: str, option: str | None) -> list[str]:
         """The cell's `# /// script` dependencies, else --requirements, else the notebook's."""
         metadata = read_script_metadata(cell, name)
@@ -326,6 +368,20 @@ class OLMagics(Magics):
         if option is not None:
             return _split(option)
         return list(self.requirements)
+
+
+@dataclass(frozen=True)
+class Lock:
+    """A lock file's text, checked here (so its errors name the file) and sent to the engine as text."""
+
+    source: str
+    text: str
+
+    @classmethod
+    def read(cls, path: str) -> Lock:
+        file = Path(path).expanduser()
+        read_lock(file)  # a badly named, unreadable or invalid lock is refused naming the file
+        return cls(str(file), file.read_text(encoding="utf-8"))
 
 
 def _warn(binding: Binding) -> None:

@@ -62,6 +62,15 @@ class RestClient:
         query = "" if version is None else f"?version={version}"
         return self._text("GET", f"lambdas/{_segment(name)}/lock{query}")
 
+    def pull_lock(self, lock: str, source: str, on_event: EventSink) -> dict[str, Any]:
+        """The server names the lock in its errors as the request's: `source` stays here."""
+        return self._stream("POST", "pull", {"lock": lock}, on_event)
+
+    def deploy_lock(self, name: str, code: str, lock: str, source: str, settings: dict[str, Any],
+                    on_event: EventSink, force: bool = False) -> dict[str, Any]:
+        body = {"code": code, "lock": lock, "settings": settings, "force": force}
+        return self._stream("PUT", f"lambdas/{_segment(name)}", body, on_event)
+
     def invoke(self, name: str, event: Any, on_event: EventSink | None = None) -> dict[str, Any]:
         """One round trip; streamed as NDJSON when `on_event` wants the output as it is printed.
         An interrupt closes the connection, which cancels the call on the server."""

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from jupyter_server.auth.decorator import authorized
 from jupyter_server.base.handlers import APIHandler
+from packaging.pylock import Pylock
 from tornado import web
 from tornado.iostream import StreamClosedError
 
@@ -34,6 +35,7 @@ from ol_notebook.api import (
     status_for,
 )
 from ol_notebook.errors import OLError
+from ol_notebook.lock import parse_lock
 from ol_notebook.puller import EventSink, PullEvent
 from ol_notebook.resolve import Closure
 from ol_notebook.runtime import InvalidEvent, Invocation
@@ -48,6 +50,7 @@ TOML = "application/toml"
 HEARTBEAT_SECONDS = 15.0
 TOO_DEEP = "JSON readers take (about 1000 levels)"  # where json.loads gives up with RecursionError
 _MISSING = object()
+LOCK_SOURCE = "in the request's 'lock'"  # how errors name a lock sent as text
 
 
 class OLHandler(APIHandler):
@@ -194,9 +197,14 @@ class LambdaHandler(OLHandler):
         requirements = _field(body, "requirements", str, "")
         force = _field(body, "force", bool, False)
         settings = lambda_settings_from_json(body.get("settings"), self.worker.settings.lambda_defaults)
+        lock = _lock_field(body, bool(requirements.strip()))
 
         async def deploy(on_event: EventSink) -> dict[str, Any]:
-            deployment = await self.worker.deploy(name, code, requirements, settings, on_event, force=force)
+            if lock is not None:
+                deployment = await self.worker.deploy_from_lock(name, code, lock, LOCK_SOURCE, settings, on_event,
+                                                                force=force)
+            else:
+                deployment = await self.worker.deploy(name, code, requirements, settings, on_event, force=force)
             return deployed_to_json(deployment, self.worker.describe(name))
 
         await self.run_operation(f"deploy-{name}", name, deploy)
@@ -293,11 +301,15 @@ class PullHandler(OLHandler):
         body = self.json_body()
         root = _field(body, "root", str, None)
         given = _field(body, "closure", dict, None)
-        requirements = _field(body, "requirements", str, None if given is not None else _MISSING)
+        lock = _lock_field(body, given is not None or body.get("requirements") is not None)
+        requirements = _field(body, "requirements", str, None if given is not None or lock else _MISSING)
         closure = _closure_from_json(given) if given is not None else None
 
         async def pull(on_event: EventSink) -> dict[str, Any]:
-            pinned = closure or await self.worker.compile(requirements)
+            if lock is not None:
+                pinned = await self.worker.closure_from_lock(lock, LOCK_SOURCE, on_event)
+            else:
+                pinned = closure or await self.worker.compile(requirements)
             report = await self.worker.pull(pinned, on_event, root)
             return pulled_to_json(pinned, report)
 
@@ -328,6 +340,17 @@ class RequirementsLockHandler(OLHandler):
 
 def _value(invocation: Invocation) -> Any:
     return invocation.value
+
+
+def _lock_field(body: dict[str, Any], conflicting: bool) -> Pylock | None:
+    """The request's "lock" (a pylock.toml's text), parsed, or None; it excludes requirements and a
+    closure: a lock says exactly what to install (and auto_install adds nothing to it)."""
+    text = _field(body, "lock", str, None)
+    if text is None:
+        return None
+    if conflicting:
+        raise BadRequest("'lock' installs exactly the lock's packages: send no 'requirements' or 'closure' with it")
+    return parse_lock(text, LOCK_SOURCE)
 
 
 def _closure_from_json(data: dict[str, Any]) -> Closure:
