@@ -54,7 +54,8 @@ class Tunnel:
         if self._closed:
             return
         self._closed = True
-        os.write(self._wake_write, b"x")
+        with contextlib.suppress(BrokenPipeError):  # the relay thread ended already (and closed its end)
+            os.write(self._wake_write, b"x")
         self._thread.join()
         os.close(self._wake_write)
 
