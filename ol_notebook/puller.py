@@ -180,6 +180,8 @@ class Puller:
                     emit(PullEvent("building", pin.key))
                     wheel = built = self._build(pin, wheel)
                 _check_unpacked_size(pin, wheel, self.limits.disk)
+                if problem := wheel_batch.archive_problem(wheel):
+                    raise InstallError(f"{pin.name} {pin.version}: refusing {wheel.name}: {problem}")
                 emit(PullEvent("installing", pin.key))
                 self._install_wheel(pin, wheel, staging)
             except BaseException as error:
@@ -225,7 +227,7 @@ class Puller:
         alone = []
         for pin in pins:
             wheel = fetched[pin.key].result() if fetched[pin.key].exception() is None else None
-            paths = wheel_batch.install_paths(wheel) if wheel else None
+            paths = wheel_batch.install_paths(wheel) if wheel and not wheel_batch.archive_problem(wheel) else None
             size = _unpacked_size(wheel) if wheel and paths else None
             if (paths is None or size is None or not wheel_batch.disjoint([*claimed, paths[1]])
                     or (self.limits.disk is not None and total + size > self.limits.disk)):

@@ -23,6 +23,7 @@ from __future__ import annotations
 import configparser
 import os
 import posixpath
+import stat
 import zipfile
 from collections.abc import Iterable
 from pathlib import Path
@@ -64,6 +65,30 @@ def install_paths(wheel: Path) -> tuple[str, frozenset[str]] | None:
         return None
     paths.update(f"bin/{script}" for script in scripts)
     return dist_info, frozenset(paths)
+
+
+def archive_problem(wheel: Path) -> str | None:
+    """What makes a wheel's archive unfit to install, whether batched or alone: a member name that is
+    absolute or climbs out (`..`), a symlink member, a member its RECORD does not list. uv would
+    skip the first two and record the third itself; the store refuses all three."""
+    try:
+        with zipfile.ZipFile(wheel) as archive:
+            infos = archive.infolist()
+            records = [info.filename for info in infos if info.filename.count("/") == 1
+                       and info.filename.endswith(".dist-info/RECORD")]
+            listed = {row.path for name in records for row in parse_record(archive.read(name).decode("utf-8"))}
+    except (zipfile.BadZipFile, OSError, UnicodeError, ValueError) as error:
+        return f"it is not a readable wheel ({error})"
+    for info in infos:
+        name = info.filename
+        if name.startswith("/") or "\\" in name or ".." in name.split("/"):
+            return f"its member {name!r} would be written outside the install directory"
+        if stat.S_ISLNK(info.external_attr >> 16):
+            return f"its member {name!r} is a symbolic link"
+        if not info.is_dir() and name not in listed and not name.endswith((".dist-info/RECORD.jws",
+                                                                           ".dist-info/RECORD.p7s")):
+            return f"its member {name!r} is not listed in its RECORD" if records else "it has no RECORD"
+    return None
 
 
 def _target_path(name: str, data: str) -> str | None:
