@@ -279,14 +279,10 @@ class Puller:
             with ThreadPoolExecutor(max_workers=self.concurrency) as publishers:  # publish re-hashes every file
                 published = {pin: publishers.submit(self._publish, pin, stagings[dist_info], started, None, _quiet)
                              for pin, _, dist_info in todo}
-            retry = []
-            for pin, outcome in published.items():
-                if isinstance(outcome.exception(), OLError):
-                    retry.append(pin)
-                else:
-                    results[pin.key] = outcome.result()
-        for pin, _, _ in todo:
-            if pin.key in results:
+            retry = [pin for pin, outcome in published.items() if isinstance(outcome.exception(), OLError)]
+        for pin, outcome in published.items():
+            if pin not in retry:
+                results[pin.key] = outcome.result()
                 entry = self.store.get(pin.key)
                 emit(PullEvent("done", pin.key, bytes_done=entry.metadata.size if entry else 0,
                                seconds=round(time.perf_counter() - started, 4)))

@@ -58,6 +58,8 @@ def install_paths(wheel: Path) -> tuple[str, frozenset[str]] | None:
                 if (path := _target_path(name, data)) is None:
                     return None
                 paths.add(path)
+                if bytecode := _bytecode_slot(path):  # a shipped .pyc and a compiled one may meet
+                    paths.add(bytecode)
             scripts = _script_names(archive, f"{dist_info}/entry_points.txt")
     except (zipfile.BadZipFile, OSError, UnicodeError, configparser.Error):
         return None
@@ -106,6 +108,17 @@ def _target_path(name: str, data: str) -> str | None:
     if parts[2].endswith((".dist-info", ".data")):  # another distribution's metadata, by another route
         return None
     return f"bin/{rest}" if parts[1] == "scripts" else rest
+
+
+def _bytecode_slot(path: str) -> str | None:
+    """`dir/__pycache__/mod.pyc*` for `dir/mod.py` and for any `dir/__pycache__/mod.<tag>.pyc`: where
+    bytecode of that module lands, whatever the interpreter's tag."""
+    directory, name = posixpath.split(path)
+    if name.endswith(".py"):
+        return posixpath.join(directory, "__pycache__", name[:-3] + ".pyc*")
+    if posixpath.basename(directory) == "__pycache__" and name.endswith(".pyc"):
+        return posixpath.join(directory, name.split(".", 1)[0] + ".pyc*")
+    return None
 
 
 def _script_names(archive: zipfile.ZipFile, entry_points: str) -> list[str] | None:

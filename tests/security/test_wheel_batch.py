@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import importlib.util
 import io
 import os
 import stat
+import sys
 import zipfile
 from dataclasses import replace
 from pathlib import Path
@@ -238,3 +240,25 @@ def test_overlapping_wheels_are_not_batched_together():
     assert not disjoint([frozenset({"a/x.py"}), frozenset({"a/x.py"})])
     assert not disjoint([frozenset({"a"}), frozenset({"a/x.py"})])  # a file where the other makes a directory
     assert not disjoint([frozenset({"a/x.py"}), frozenset({"a"})])
+
+
+def test_a_shipped_pyc_where_another_wheels_bytecode_lands_is_not_batched_with_it(tmp_path):
+    source = write_wheel(tmp_path, "good-one", {"mod.py": b"X = 1\n"})
+    _, source_paths = install_paths(source)
+    source.unlink()
+    shipped = write_wheel(tmp_path, "evil", {"__pycache__/mod.cpython-311.pyc": b"not bytecode"})
+    _, shipped_paths = install_paths(shipped)
+    assert not disjoint([source_paths, shipped_paths])
+
+
+def test_a_pyc_shipped_where_another_wheel_compiles_is_not_batched(tmp_path, mirror):
+    """good-one's bytecode would land on evil's shipped .pyc in a shared target: installed apart."""
+    write_wheel(mirror, "good-one", {**honest_files("good-one"), "good_top.py": b"X = 1\n"})
+    service, error = pull_with(tmp_path, mirror, {"evil/__init__.py": b"",
+                                                  "__pycache__/good_top.cpython-311.pyc": b"junk"})
+    assert error is None, error
+    good = service.store.get("good-one==1.0")
+    assert good is not None and service.store.verify(["good-one==1.0"]) == []
+    compiled = good.files / "__pycache__" / f"good_top.{sys.implementation.cache_tag}.pyc"
+    assert compiled.read_bytes()[:4] == importlib.util.MAGIC_NUMBER  # its own bytecode, in its own entry
+    assert list(service.store.staging_dir.iterdir()) == []
