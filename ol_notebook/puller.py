@@ -1,10 +1,14 @@
 """Fill the store for a closure: download, install each missing package in a sandbox, publish.
 
-Each package is installed alone (`--no-deps`) into its own staging directory, so one entry
-serves every lambda that pins that version. Downloads run in this process (they execute no
-package code), only from URLs of the configured index or mirror (index/origins.py: a closure
-may be hand-made), and are checked against the closure's sha256; installs run uv in a sandbox
-with no network, sdist builds in a sandbox with network only when the index is remote.
+Each package gets its own staging directory and entry, so one entry serves every lambda that pins
+that version. The wheels of one pull are installed by ONE sandboxed `uv pip install --no-deps
+--target` (one bytecode pass too) whose target is then split into those staging directories by
+each wheel's RECORD (wheel_batch.py: only wheels that cannot write one another's paths share it;
+anything unusual, or any failure of the shared run, falls back to one install per wheel).
+Downloads run in this process (they execute no package code), only from URLs of the configured
+index or mirror (index/origins.py: a closure may be hand-made), and are checked against the
+closure's sha256; installs run uv in a sandbox with no network, sdist builds in a sandbox with
+network only when the index is remote.
 Entries are locked across processes, so two pulls of one package install it once.
 
 Which sandbox may write what (the store's entries share inodes with `work/uv-cache`):
