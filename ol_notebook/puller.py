@@ -1,14 +1,10 @@
 """Fill the store for a closure: download, install each missing package in a sandbox, publish.
 
-Each package gets its own staging directory and entry, so one entry serves every lambda that pins
-that version. The wheels of one pull are installed by ONE sandboxed `uv pip install --no-deps
---target` (one bytecode pass too) whose target is then split into those staging directories by
-each wheel's RECORD (wheel_batch.py: only wheels that cannot write one another's paths share it;
-anything unusual, or any failure of the shared run, falls back to one install per wheel).
-Downloads run in this process (they execute no package code), only from URLs of the configured
-index or mirror (index/origins.py: a closure may be hand-made), and are checked against the
-closure's sha256; installs run uv in a sandbox with no network, sdist builds in a sandbox with
-network only when the index is remote.
+Each package is installed alone (`--no-deps`) into its own staging directory, so one entry
+serves every lambda that pins that version. Downloads run in this process (they execute no
+package code), only from URLs of the configured index or mirror (index/origins.py: a closure
+may be hand-made), and are checked against the closure's sha256; installs run uv in a sandbox
+with no network, sdist builds in a sandbox with network only when the index is remote.
 Entries are locked across processes, so two pulls of one package install it once.
 
 Which sandbox may write what (the store's entries share inodes with `work/uv-cache`):
@@ -29,8 +25,7 @@ import threading
 import time
 import zipfile
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import ExitStack
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -38,7 +33,6 @@ from typing import IO
 
 from packaging.utils import canonicalize_name
 
-from ol_notebook import wheel_batch
 from ol_notebook.build_output import OUT_DIR, BuildOutputError, extract_wheel, streaming_build_command
 from ol_notebook.errors import OLError
 from ol_notebook.index import IndexConfig, Runtime, download, uv_binary
@@ -49,6 +43,7 @@ from ol_notebook.resolve import Artifact, Closure, Pin, check_closure
 from ol_notebook.sandbox import Bind, Limits, Sandbox, SandboxError
 from ol_notebook.sandbox.disk import remove_tree
 from ol_notebook.store import Entry, EntryMetadata, Store
+from ol_notebook.wheel_archive import archive_problem
 
 DEFAULT_LIMITS = Limits(timeout=900.0, memory=4 << 30, processes=512, disk=8 << 30)
 
@@ -129,15 +124,7 @@ class Puller:
         failures: dict[str, OLError] = {}
         if missing:
             with ThreadPoolExecutor(max_workers=min(self.concurrency, len(missing))) as pool:
-                batchable = [pin for pin in missing if _choose(pin, self.runtime).is_wheel]
-                fetched = {pin.key: pool.submit(self._fetch, pin, _choose(pin, self.runtime), emit)
-                           for pin in batchable}  # first: sdist builds would hold the workers
-                outcomes = {pin.key: pool.submit(self._install_one, pin, emit)
-                            for pin in missing if pin not in batchable}
-                batched, alone = self._install_batch(batchable, fetched, emit)
-                outcomes.update({pin.key: pool.submit(self._install_one, pin, emit) for pin in alone})
-            for key, installed in batched.items():
-                (report.installed if installed else report.hits).append(key)
+                outcomes = {pin.key: pool.submit(self._install_one, pin, emit) for pin in missing}
             for key, outcome in outcomes.items():
                 error = outcome.exception()
                 if error is None:
@@ -184,113 +171,28 @@ class Puller:
                     emit(PullEvent("building", pin.key))
                     wheel = built = self._build(pin, wheel)
                 _check_unpacked_size(pin, wheel, self.limits.disk)
-                if problem := wheel_batch.archive_problem(wheel):
+                if problem := archive_problem(wheel):
                     raise InstallError(f"{pin.name} {pin.version}: refusing {wheel.name}: {problem}")
                 emit(PullEvent("installing", pin.key))
                 self._install_wheel(pin, wheel, staging)
+                entry = self.store.publish(pin.key, staging, EntryMetadata(
+                    name=pin.name,
+                    version=pin.version,
+                    filename=artifact.filename,
+                    url=artifact.url,
+                    sha256=artifact.sha256,
+                    index=pin.index,
+                    installed_at=datetime.now(UTC).isoformat(timespec="seconds"),
+                    install_seconds=round(time.perf_counter() - started, 4),
+                    built_wheel=built.name if built else None,
+                ))
             except BaseException as error:
                 remove_tree(staging)
                 if isinstance(error, OLError):
                     emit(PullEvent("failed", pin.key, message=str(error)))
                 raise
-            return self._publish(pin, staging, started, built, emit)
-
-    def _publish(self, pin: Pin, staging: Path, started: float, built: Path | None, emit: EventSink) -> bool:
-        """Publish a finished staging dir as the pin's entry (the caller holds its lock)."""
-        artifact = _choose(pin, self.runtime)
-        try:
-            entry = self.store.publish(pin.key, staging, EntryMetadata(
-                name=pin.name,
-                version=pin.version,
-                filename=artifact.filename,
-                url=artifact.url,
-                sha256=artifact.sha256,
-                index=pin.index,
-                installed_at=datetime.now(UTC).isoformat(timespec="seconds"),
-                install_seconds=round(time.perf_counter() - started, 4),
-                built_wheel=built.name if built else None,
-            ))
-        except BaseException as error:
-            remove_tree(staging)
-            if isinstance(error, OLError):
-                emit(PullEvent("failed", pin.key, message=str(error)))
-            raise
-        emit(PullEvent("done", pin.key, bytes_done=entry.metadata.size, seconds=entry.metadata.install_seconds))
-        return True
-
-    # Many wheels, one uv process (see wheel_batch)
-    def _install_batch(self, pins: list[Pin], fetched: dict[str, Future[Path]],
-                       emit: EventSink) -> tuple[dict[str, bool], list[Pin]]:
-        """Install the wheels that can share one uv run; returns (key -> installed, pins to install alone).
-
-        Any failure of the shared run (uv's, or a target that does not split cleanly) sends all its
-        wheels to the one-by-one path, which says precisely which one is wrong."""
-        members: dict[str, tuple[Pin, Path, str]] = {}
-        claimed: list[frozenset[str]] = []
-        total = 0
-        alone = []
-        for pin in pins:
-            wheel = fetched[pin.key].result() if fetched[pin.key].exception() is None else None
-            paths = wheel_batch.install_paths(wheel) if wheel and not wheel_batch.archive_problem(wheel) else None
-            size = _unpacked_size(wheel) if wheel and paths else None
-            if (paths is None or size is None or not wheel_batch.disjoint([*claimed, paths[1]])
-                    or (self.limits.disk is not None and total + size > self.limits.disk)):
-                alone.append(pin)
-                continue
-            assert wheel is not None
-            members[pin.key] = (pin, wheel, paths[0])
-            claimed.append(paths[1])
-            total += size
-        if len(members) < 2:
-            return {}, pins
-        try:
-            installed, retry = self._run_batch(list(members.values()), emit)
-        except (InstallError, wheel_batch.BatchError):
-            return {}, pins
-        return installed, alone + retry
-
-    def _run_batch(self, members: list[tuple[Pin, Path, str]],
-                   emit: EventSink) -> tuple[dict[str, bool], list[Pin]]:
-        """Under every member's lock (taken in key order, so two pulls cannot deadlock): one uv
-        install into a shared target (staging debris of the first key), split, publish each.
-        Returns (key -> installed, pins whose publish failed: the one-by-one path says why)."""
-        results: dict[str, bool] = {}
-        with ExitStack() as locks:
-            for pin, _, _ in sorted(members, key=lambda member: member[0].key):
-                locks.enter_context(self.store.install_lock(pin.key))
-            for pin, _, _ in members:
-                if self.store.has(pin.key):
-                    results[pin.key] = False
-                    emit(PullEvent("done", pin.key, message="installed by another pull"))
-            todo = [member for member in members if member[0].key not in results]
-            if not todo:
-                return results, []
-            started = time.perf_counter()
-            shared = self.store.new_staging(todo[0][0].key)
-            stagings = {dist_info: self.store.new_staging(pin.key) for pin, _, dist_info in todo}
-            try:
-                for pin, _, _ in todo:
-                    emit(PullEvent("installing", pin.key))
-                names = ", ".join(f"{pin.name} {pin.version}" for pin, _, _ in todo)
-                self._run_uv_install(f"installing {names}", [wheel for _, wheel, _ in todo],
-                                     shared / "files")
-                wheel_batch.split_target(shared / "files", stagings)
-            except BaseException:
-                for staging in (shared, *stagings.values()):
-                    remove_tree(staging)
-                raise
-            remove_tree(shared)
-            with ThreadPoolExecutor(max_workers=self.concurrency) as publishers:  # publish re-hashes every file
-                published = {pin: publishers.submit(self._publish, pin, stagings[dist_info], started, None, _quiet)
-                             for pin, _, dist_info in todo}
-            retry = [pin for pin, outcome in published.items() if isinstance(outcome.exception(), OLError)]
-        for pin, outcome in published.items():
-            if pin not in retry:
-                results[pin.key] = outcome.result()
-                entry = self.store.get(pin.key)
-                emit(PullEvent("done", pin.key, bytes_done=entry.metadata.size if entry else 0,
-                               seconds=round(time.perf_counter() - started, 4)))
-        return results, retry
+            emit(PullEvent("done", pin.key, bytes_done=entry.metadata.size, seconds=entry.metadata.install_seconds))
+            return True
 
     def _check_origin(self, pin: Pin, artifact: Artifact) -> None:
         if problem := artifact_url_problem(self.index, artifact.url):
@@ -321,7 +223,7 @@ class Puller:
             ]
             archive = out / "build-output.tar"
             with archive.open("wb") as spool:
-                self._run(f"building {pin.name} {pin.version}", streaming_build_command(build), [Bind(sdist)],
+                self._run(pin, "building", streaming_build_command(build), [Bind(sdist)],
                           network=self.index.is_remote, stdout=spool)
             try:
                 wheel, digest = extract_wheel(archive, out, f"building {pin.name} {pin.version} from {sdist.name}")
@@ -339,30 +241,26 @@ class Puller:
         the work directory's growth is not metered: the wheel's declared unpacked size was
         checked against the disk limit, and every file is capped.
         """
-        self._run_uv_install(f"installing {pin.name} {pin.version}", [wheel], staging / "files")
-
-    def _run_uv_install(self, doing: str, wheels: list[Path], target: Path) -> None:
-        """One `uv pip install --no-deps --target` of local wheels, hard-linking from uv's cache."""
         argv = [
             uv_binary(), "pip", "install", *UV_COMMON_FLAGS, "--no-deps", "--offline", "--no-index",
-            "--target", str(target), "--cache-dir", str(self.store.uv_cache_dir),
+            "--target", str(staging / "files"), "--cache-dir", str(self.store.uv_cache_dir),
             "--python", self.runtime.python, "--link-mode", "hardlink", "--quiet",
-            *(["--compile-bytecode"] if self.compile_bytecode else []), *map(str, wheels),
+            *(["--compile-bytecode"] if self.compile_bytecode else []), str(wheel),
         ]
         work = Bind(self.store.work_dir, writable=True, count_disk=False)
-        self._run(doing, argv, [*map(Bind, wheels), work], network=False)
-        (target / ".lock").unlink(missing_ok=True)  # uv's lock on the target, not part of the package
+        self._run(pin, "installing", argv, [Bind(wheel), work], network=False)
+        (staging / "files" / ".lock").unlink(missing_ok=True)  # uv's lock on the target, not part of the package
 
-    def _run(self, doing: str, argv: list[str], binds: list[Bind], network: bool,
+    def _run(self, pin: Pin, doing: str, argv: list[str], binds: list[Bind], network: bool,
              stdout: IO[bytes] | None = None) -> None:
         spec = uv_sandbox_spec(argv, self.index, binds, fetches=network, cwd="/tmp", limits=self.limits)
         try:
             result = self.sandbox.run(spec, stdout=stdout)
         except SandboxError as error:
-            raise InstallError(f"{doing} was stopped: {error}") from error
+            raise InstallError(f"{doing} {pin.name} {pin.version} was stopped: {error}") from error
         if result.returncode != 0:
             tail = result.stderr.decode(errors="replace").strip()[-2000:]
-            raise InstallError(f"{doing} failed (exit {result.returncode}):\n{tail}")
+            raise InstallError(f"{doing} {pin.name} {pin.version} failed (exit {result.returncode}):\n{tail}")
 
 
 def _choose(pin: Pin, runtime: Runtime) -> Artifact:
@@ -376,19 +274,6 @@ def _choose(pin: Pin, runtime: Runtime) -> Artifact:
     raise InstallError(
         f"{pin.name} {pin.version} has no wheel for {runtime.id} (offered: {offered}) and no sdist to build"
     )
-
-
-def _quiet(event: PullEvent) -> None:
-    """A batch member's publish reports nothing itself: a failure is retried alone, which reports."""
-
-
-def _unpacked_size(wheel: Path) -> int | None:
-    """The sum of the archive's declared file sizes; None when it is not a zip."""
-    try:
-        with zipfile.ZipFile(wheel) as archive:
-            return sum(info.file_size for info in archive.infolist())
-    except (zipfile.BadZipFile, OSError):
-        return None
 
 
 def _check_unpacked_size(pin: Pin, wheel: Path, limit: int | None) -> None:

@@ -1,20 +1,16 @@
-"""Hostile wheels against the batched install (ol_notebook/wheel_batch.py): one uv run installs a
-pull's wheels into a shared target, which is split into one entry per wheel by each RECORD.
+"""Hostile wheels in a pull beside honest ones (ol_notebook/wheel_archive.py, and publish's check).
 
-A wheel in the same pull as honest ones tries to write their files, forge their .dist-info, escape
-the target, or lie in its RECORD. Each time: it is refused naming it (or installed into its own
-entry only), the honest entries hold exactly their own files, and no staging debris is left.
+A wheel tries to write an honest wheel's files, forge its .dist-info, escape the install directory
+(zip-slip names, absolute names, a symlink), lie in its RECORD or omit a file from it, or unpack
+past the disk limit. Each time it is refused naming it (or, for a shared path, installed into its
+own entry only), the honest entries hold exactly their own files, and no staging debris is left.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
-import importlib.util
-import io
-import os
 import stat
-import sys
 import zipfile
 from dataclasses import replace
 from pathlib import Path
@@ -24,7 +20,6 @@ import pytest
 from ol_notebook.index import IndexConfig
 from ol_notebook.puller import PullError
 from ol_notebook.sandbox import Limits
-from ol_notebook.wheel_batch import BatchError, disjoint, install_paths, split_target
 from tests.engine import make_service
 
 HONEST = ("good-one", "good-two")
@@ -173,92 +168,3 @@ def test_a_zip_bomb_past_the_disk_limit_is_refused_naming_it(tmp_path, mirror):
     bomb = {"evil/__init__.py": b"", "evil/bomb.bin": bytes(80 << 20)}
     message = assert_evil_refused(*pull_with(tmp_path, mirror, bomb, limits=limits))
     assert "over the install disk limit" in message
-
-
-# The splitter alone, on targets no honest uv run makes
-
-
-def make_target(tmp_path: Path, records: dict[str, list[str]], files: list[str]) -> Path:
-    target = tmp_path / "target"
-    for path in files:
-        (target / path).parent.mkdir(parents=True, exist_ok=True)
-        (target / path).write_bytes(path.encode())
-    for dist_info, rows in records.items():
-        (target / dist_info).mkdir(parents=True, exist_ok=True)
-        (target / dist_info / "RECORD").write_text("".join(f"{row},,\n" for row in [*rows, f"{dist_info}/RECORD"]))
-    return target
-
-
-def split_refused(tmp_path: Path, target: Path, dist_infos: list[str]) -> str:
-    before = sorted(str(path.relative_to(target)) for path in target.rglob("*"))
-    stagings = {dist_info: tmp_path / f"staging-{dist_info}" for dist_info in dist_infos}
-    with pytest.raises(BatchError) as caught:
-        split_target(target, stagings)
-    assert sorted(str(path.relative_to(target)) for path in target.rglob("*")) == before
-    assert not any(path.exists() for path in stagings.values())
-    return str(caught.value)
-
-
-def test_split_refuses_a_file_claimed_by_two_records(tmp_path):
-    target = make_target(tmp_path, {"a-1.dist-info": ["x.py"], "b-1.dist-info": ["x.py"]}, ["x.py"])
-    assert "claimed by both" in split_refused(tmp_path, target, ["a-1.dist-info", "b-1.dist-info"])
-
-
-def test_split_refuses_an_unclaimed_file(tmp_path):
-    target = make_target(tmp_path, {"a-1.dist-info": ["a.py"]}, ["a.py", "stray.py"])
-    assert "stray.py" in split_refused(tmp_path, target, ["a-1.dist-info"])
-
-
-@pytest.mark.parametrize("row", ["../outside.py", "/etc/passwd", "a/../../outside.py"])
-def test_split_refuses_a_record_row_outside_the_target(tmp_path, row):
-    target = make_target(tmp_path, {"a-1.dist-info": ["a.py", row]}, ["a.py"])
-    assert "outside the target" in split_refused(tmp_path, target, ["a-1.dist-info"])
-
-
-def test_split_refuses_a_symlink_in_the_target(tmp_path):
-    target = make_target(tmp_path, {"a-1.dist-info": ["a.py", "link"]}, ["a.py"])
-    os.symlink("/etc/passwd", target / "link")
-    assert "not a regular file" in split_refused(tmp_path, target, ["a-1.dist-info"])
-
-
-def test_unusual_archives_are_never_batched(tmp_path):
-    for files in ({"../x.py": b""}, {"/abs.py": b""}, {"a/./b.py": b""}, {"x-1.0.dist-info/METADATA": b""},
-                  {"evil-1.0.data/headers/h.h": b""}, {"evil-1.0.data/purelib/o-1.0.dist-info/RECORD": b""},
-                  {"other-1.0.data/purelib/x.py": b""}):
-        wheel = write_wheel(tmp_path, "evil", files)
-        assert install_paths(wheel) is None, files
-        wheel.unlink()
-    wheel = write_wheel(tmp_path, "evil", {"evil-1.0.data/scripts/tool": b"", "evil/__init__.py": b""})
-    dist_info, paths = install_paths(wheel)
-    assert dist_info == "evil-1.0.dist-info" and {"bin/tool", "evil/__init__.py"} <= paths
-    assert (tmp_path / "not-a-zip.whl").write_bytes(io.BytesIO(b"junk").read()) and \
-        install_paths(tmp_path / "not-a-zip.whl") is None
-
-
-def test_overlapping_wheels_are_not_batched_together():
-    assert disjoint([frozenset({"a/x.py"}), frozenset({"b/x.py"})])
-    assert not disjoint([frozenset({"a/x.py"}), frozenset({"a/x.py"})])
-    assert not disjoint([frozenset({"a"}), frozenset({"a/x.py"})])  # a file where the other makes a directory
-    assert not disjoint([frozenset({"a/x.py"}), frozenset({"a"})])
-
-
-def test_a_shipped_pyc_where_another_wheels_bytecode_lands_is_not_batched_with_it(tmp_path):
-    source = write_wheel(tmp_path, "good-one", {"mod.py": b"X = 1\n"})
-    _, source_paths = install_paths(source)
-    source.unlink()
-    shipped = write_wheel(tmp_path, "evil", {"__pycache__/mod.cpython-311.pyc": b"not bytecode"})
-    _, shipped_paths = install_paths(shipped)
-    assert not disjoint([source_paths, shipped_paths])
-
-
-def test_a_pyc_shipped_where_another_wheel_compiles_is_not_batched(tmp_path, mirror):
-    """good-one's bytecode would land on evil's shipped .pyc in a shared target: installed apart."""
-    write_wheel(mirror, "good-one", {**honest_files("good-one"), "good_top.py": b"X = 1\n"})
-    service, error = pull_with(tmp_path, mirror, {"evil/__init__.py": b"",
-                                                  "__pycache__/good_top.cpython-311.pyc": b"junk"})
-    assert error is None, error
-    good = service.store.get("good-one==1.0")
-    assert good is not None and service.store.verify(["good-one==1.0"]) == []
-    compiled = good.files / "__pycache__" / f"good_top.{sys.implementation.cache_tag}.pyc"
-    assert compiled.read_bytes()[:4] == importlib.util.MAGIC_NUMBER  # its own bytecode, in its own entry
-    assert list(service.store.staging_dir.iterdir()) == []
