@@ -7,7 +7,9 @@ read-only, so .pyc files must exist beforehand) and with no bytecode (uv's defau
 empty caches; warm: caches full, targets empty; store hit: a second pull of the same closure.
 Check: what a deploy (or the first call after a restart) pays to make sure the closure's entries
 were not changed since they were published (a stat signature per entry), against the full re-hash
-`verify` does. Figures are medians of --repeat runs; ratios compare runs made in this same process.
+`verify` does. Lock: installing from the closure's pylock.toml (no resolution: ol-notebook's
+closure_from_lock then a pull, against `uv pip install -r pylock.toml --target`), cold and warm.
+Figures are medians of --repeat runs; ratios compare runs made in this same process.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ sys.path.insert(0, str(ROOT))
 
 from ol_notebook.index import IndexConfig, uv_binary, uv_environment  # noqa: E402
 from ol_notebook.index.uv import UV_COMMON_FLAGS  # noqa: E402
+from ol_notebook.lock import lock_closure, lock_text, read_lock  # noqa: E402
 from ol_notebook.packages import PackageService  # noqa: E402
 from ol_notebook.sandbox.disk import remove_tree  # noqa: E402
 from ol_notebook.settings import Settings  # noqa: E402
@@ -73,6 +76,7 @@ class Bench:
         self.closure = self.service.compile(requirements)
         self.pinned = work / "pinned.txt"
         self.pinned.write_text(self.closure.to_requirements_txt())
+        self.lock = work / "pylock.toml"
 
     def new_service(self, name: str) -> PackageService:
         index = IndexConfig.from_options(index_url=self.index_url)
@@ -82,10 +86,22 @@ class Bench:
     def ours(self, service: PackageService) -> float:
         return timed(lambda: service.pull(self.closure))
 
-    def uv(self, cache: Path, target: Path) -> float:
-        command = [uv_binary(), "pip", "install", *UV_COMMON_FLAGS, "--no-deps", "--require-hashes", "--quiet",
-                   "--target", str(target), "--cache-dir", str(cache), "--default-index", self.index_url,
-                   "--python", self.service.runtime.python, "-r", str(self.pinned)]
+    def ours_from_lock(self, service: PackageService) -> float:
+        return timed(lambda: service.pull(service.closure_from_lock(read_lock(self.lock), str(self.lock))))
+
+    def write_lock(self, service: PackageService) -> None:
+        """The lock of the closure as `service` installed it (what `ol-notebook lock` writes)."""
+        def entry_of(key: str):
+            entry = service.store.get(key)
+            return entry.metadata if entry else None
+
+        self.lock.write_text(lock_text(lock_closure(self.closure, entry_of, service.runtime)))
+
+    def uv(self, cache: Path, target: Path, lock: bool = False) -> float:
+        sources = ["-r", str(self.lock)] if lock else ["--no-deps", "--require-hashes", "--default-index",
+                                                        self.index_url, "-r", str(self.pinned)]
+        command = [uv_binary(), "pip", "install", *UV_COMMON_FLAGS, "--quiet", "--target", str(target),
+                   "--cache-dir", str(cache), "--python", self.service.runtime.python, *sources]
         command += ["--compile-bytecode"] if self.bytecode else []
         return timed(lambda: run(command, self.work))
 
@@ -112,12 +128,20 @@ class Bench:
         for entry in store.packages():
             store.store.remove(entry.key)  # published entries are read-only: remove gives write access back
         figures["ours warm"] = self.ours(store)
+        self.write_lock(store)
+        for entry in store.packages():
+            store.store.remove(entry.key)
+        figures["ours lock warm"] = self.ours_from_lock(store)
+        remove_tree(self.work / "lock-store")
+        figures["ours lock cold"] = self.ours_from_lock(self.new_service("lock-store"))
         keys = [pin.key for pin in self.closure.pins]
         restarted = self.new_service("store")  # its first check reads every entry's record, like a new process's
         figures["check"] = timed(lambda: restarted.check_entries(keys))
         figures["rehash"] = timed(lambda: store.store.verify(keys))
         figures["uv cold"] = self.uv(self.fresh("uv-cache"), self.fresh("uv-target"))
         figures["uv warm"] = self.uv(self.work / "uv-cache", self.fresh("uv-target"))
+        figures["uv lock cold"] = self.uv(self.fresh("uv-lock-cache"), self.fresh("uv-target"), lock=True)
+        figures["uv lock warm"] = self.uv(self.work / "uv-lock-cache", self.fresh("uv-target"), lock=True)
         figures["pip cold"] = self.pip(None, self.fresh("pip-target"))
         self.pip(self.fresh("pip-cache"), self.fresh("pip-target"))
         figures["pip warm"] = self.pip(self.work / "pip-cache", self.fresh("pip-target"))
@@ -156,9 +180,13 @@ def report(bench: Bench, requirements: list[str], rounds: list[dict[str, float]]
     for phase in ("cold", "warm"):
         ours, uv, pip = median[f"ours {phase}"], median[f"uv {phase}"], median[f"pip {phase}"]
         print(f"{phase + ' cache':12}{ours:12.3f}s{uv:12.3f}s{pip:13.3f}s{ours / uv:9.2f}x{pip / ours:9.1f}x")
+    for phase in ("cold", "warm"):
+        ours, uv = median[f"ours lock {phase}"], median[f"uv lock {phase}"]
+        print(f"{'lock ' + phase:12}{ours:12.3f}s{uv:12.3f}s{'-':>14}{ours / uv:9.2f}x")
     print(f"{'store hit':12}{median['ours hit']:12.4f}s   installs: {int(median['hit installs'])}")
     print(f"{'check':12}{median['check']:12.4f}s   before a deploy; full re-hash (verify): {median['rehash']:.3f}s")
-    print("goals: cold ours/uv <= 1.3x, pip/ours >= 5x; store hit <= 0.05 s with 0 installs\n")
+    print("goals: cold ours/uv <= 1.2x with bytecode, <= 1.5x without; warm without bytecode <= 2x; "
+          "lock ours/uv < 1x; store hit <= 0.01 s with 0 installs\n")
 
 
 if __name__ == "__main__":

@@ -43,6 +43,7 @@ from ol_notebook.resolve import Artifact, Closure, Pin, check_closure
 from ol_notebook.sandbox import Bind, Limits, Sandbox, SandboxError
 from ol_notebook.sandbox.disk import remove_tree
 from ol_notebook.store import Entry, EntryMetadata, Store
+from ol_notebook.wheel_archive import archive_problem
 
 DEFAULT_LIMITS = Limits(timeout=900.0, memory=4 << 30, processes=512, disk=8 << 30)
 
@@ -170,6 +171,8 @@ class Puller:
                     emit(PullEvent("building", pin.key))
                     wheel = built = self._build(pin, wheel)
                 _check_unpacked_size(pin, wheel, self.limits.disk)
+                if problem := archive_problem(wheel):
+                    raise InstallError(f"{pin.name} {pin.version}: refusing {wheel.name}: {problem}")
                 emit(PullEvent("installing", pin.key))
                 self._install_wheel(pin, wheel, staging)
                 entry = self.store.publish(pin.key, staging, EntryMetadata(

@@ -61,11 +61,11 @@ def read_dist_info(files_dir: Path) -> DistInfo:
         requires_dist=tuple(headers.get_all("Requires-Dist") or ()),
         requires_python=headers.get("Requires-Python"),
         provides_extra=tuple(headers.get_all("Provides-Extra") or ()),
-        record=tuple(_parse_record((info / "RECORD").read_text(encoding="utf-8"))),
+        record=tuple(parse_record((info / "RECORD").read_text(encoding="utf-8"))),
     )
 
 
-def _parse_record(text: str) -> list[RecordRow]:
+def parse_record(text: str) -> list[RecordRow]:
     rows = []
     for fields in csv.reader(io.StringIO(text)):
         if not fields:

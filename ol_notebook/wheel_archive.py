@@ -1,0 +1,39 @@
+"""What makes a wheel's archive unfit to install, checked before uv sees it.
+
+uv, given a wheel whose member names are absolute or climb out with `..`, skips those members
+silently; a symlink member is not something a wheel may ship; and a member its RECORD omits is
+installed and then recorded by uv itself, so publish's check against RECORD would pass. The
+store's promise is that an entry holds exactly what the wheel's own RECORD lists, so each of
+these is refused, naming the member, before anything is installed.
+"""
+
+from __future__ import annotations
+
+import stat
+import zipfile
+from pathlib import Path
+
+from ol_notebook.store.distinfo import parse_record
+
+
+def archive_problem(wheel: Path) -> str | None:
+    """Why the wheel must not be installed (see the module's docstring), or None. Reads only the
+    zip's directory and RECORD: milliseconds even for a large wheel."""
+    try:
+        with zipfile.ZipFile(wheel) as archive:
+            infos = archive.infolist()
+            records = [info.filename for info in infos if info.filename.count("/") == 1
+                       and info.filename.endswith(".dist-info/RECORD")]
+            listed = {row.path for name in records for row in parse_record(archive.read(name).decode("utf-8"))}
+    except (zipfile.BadZipFile, OSError, UnicodeError, ValueError) as error:
+        return f"it is not a readable wheel ({error})"
+    for info in infos:
+        name = info.filename
+        if name.startswith("/") or "\\" in name or ".." in name.split("/"):
+            return f"its member {name!r} would be written outside the install directory"
+        if stat.S_ISLNK(info.external_attr >> 16):
+            return f"its member {name!r} is a symbolic link"
+        if not info.is_dir() and name not in listed and not name.endswith((".dist-info/RECORD.jws",
+                                                                           ".dist-info/RECORD.p7s")):
+            return f"its member {name!r} is not listed in its RECORD" if records else "it has no RECORD"
+    return None
