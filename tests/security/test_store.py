@@ -10,7 +10,6 @@ rewrite every lambda's packages. Then: tampered bytecode and sources, which a de
 from __future__ import annotations
 
 import ast
-import asyncio
 import hashlib
 import importlib.util
 import marshal
@@ -18,7 +17,6 @@ import os
 import stat
 import subprocess
 import sys
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,6 +27,7 @@ from ol_notebook.index import IndexConfig
 from ol_notebook.settings import Settings
 from ol_notebook.store import Store, StoreError
 from ol_notebook.worker import Worker
+from tests.engine import run_scenario as run  # a new Worker per scenario, as after a server restart
 from tests.store.tampering import rewrite_keeping_mtime_and_size
 
 MARKER = b"# tampered by evil-tamper\n"
@@ -40,19 +39,6 @@ def f(event):
     with open(six.__file__, "rb") as source:
         return {"dist": six.DIST, "sha256": hashlib.sha256(source.read()).hexdigest()}
 """
-
-
-def run(worker: Worker, scenario: Callable[[Worker], Any]) -> Any:
-    """Run a scenario on its own loop, then close the worker (a next scenario takes a new Worker, as
-    after a server restart)."""
-
-    async def body() -> Any:
-        try:
-            return await scenario(worker)
-        finally:
-            await worker.close()
-
-    return asyncio.run(body())
 
 
 def new_worker(root: Path, local_index) -> Worker:
