@@ -72,3 +72,17 @@ class ExportResult:
     files: tuple[Path, ...]
     packages: tuple[ExportedPackage, ...]
     warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ExportCaches:
+    """Where an export keeps what it fetched or built, so a second export downloads nothing.
+
+    downloads: the content-addressed downloads shared with the store (`Store.downloads_dir`).
+    resolve: uv's cache for compiles (`Store.resolve_cache_dir`; never the install cache).
+    built: wheels built from sdists for a target, keyed by sdist sha256, target and mode.
+    """
+
+    downloads: Path
+    resolve: Path
+    built: Path
