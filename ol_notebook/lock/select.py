@@ -19,6 +19,7 @@ from packaging.utils import InvalidWheelFilename
 from ol_notebook.index import IndexConfig, Runtime
 from ol_notebook.lock.read import LockError
 from ol_notebook.resolve import Artifact, Closure, Pin
+from ol_notebook.resolve.model import iso_time
 
 _PLAIN_NAME = re.compile(r"[A-Za-z0-9._+!-]+")  # a wheel or sdist name: no separators, nothing to climb with
 _SHA256 = re.compile(r"[0-9a-f]{64}")
@@ -94,7 +95,8 @@ def _pin(package: Package, chosen: object, source: str, index: IndexConfig) -> P
     if not _SHA256.fullmatch(sha256):
         raise LockError(f"the lock {source} gives {where} ({filename}) no valid sha256 hash (it has "
                         f"{', '.join(chosen.hashes) or 'none'}); ol-notebook checks every file by its sha256")
-    artifact = Artifact(filename=filename, url=chosen.url, sha256=sha256, size=chosen.size)
+    artifact = Artifact(filename=filename, url=chosen.url, sha256=sha256, size=chosen.size,
+                        upload_time=iso_time(chosen.upload_time))
     pin_index = package.index or index.label
     if isinstance(chosen, PackageWheel):
         return Pin(package.name, str(package.version), pin_index, wheels=(artifact,))

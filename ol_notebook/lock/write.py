@@ -15,6 +15,7 @@ import functools
 import subprocess
 import tomllib
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -122,6 +123,8 @@ def _package(item: Frozen) -> dict[str, Any]:
 
 def _file(artifact: Artifact) -> dict[str, Any]:
     entry: dict[str, Any] = {"name": artifact.filename, "url": artifact.url}
+    if artifact.upload_time is not None:
+        entry["upload-time"] = datetime.fromisoformat(artifact.upload_time)
     if artifact.size is not None:
         entry["size"] = artifact.size
     entry["hashes"] = {"sha256": artifact.sha256}

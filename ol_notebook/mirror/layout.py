@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from html import escape
 from pathlib import Path
 
@@ -131,12 +132,23 @@ def _project_json(project: str, files: list[PageFile]) -> str:
             entry["size"] = file.size
         if file.requires_python:
             entry["requires-python"] = file.requires_python
-        if file.upload_time:
-            entry["upload-time"] = file.upload_time
+        if file.upload_time and (when := _pep700_time(file.upload_time)):
+            entry["upload-time"] = when
         entries.append(entry)
     versions = sorted({version for file in files if (version := _version(file.filename))}, key=Version)
     data = {"meta": {"api-version": API_VERSION}, "name": project, "versions": versions, "files": entries}
     return json.dumps(data, indent=1) + "\n"
+
+
+def _pep700_time(text: str) -> str | None:
+    """PEP 700's form of a time (UTC, ending in "Z"), from the ISO 8601 a lock or page gave; None if unreadable."""
+    try:
+        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return when.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def _version(filename: str) -> str | None:

@@ -78,8 +78,8 @@ def wanted_from_closure(closure: Closure, index: IndexConfig) -> list[WantedFile
     """Every file of every pin of a closure compiled from `index` (the `mirror REQ...` form)."""
     source = "the requirements " + ", ".join(closure.requirements)
     return [
-        _checked(canonicalize_name(pin.name), pin.version, artifact.filename, artifact.url, artifact.sha256,
-                 artifact.size, source, index)
+        replace(_checked(canonicalize_name(pin.name), pin.version, artifact.filename, artifact.url, artifact.sha256,
+                         artifact.size, source, index), upload_time=artifact.upload_time)
         for pin in closure.pins
         for artifact in pin.artifacts
     ]

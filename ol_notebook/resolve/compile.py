@@ -31,7 +31,7 @@ from packaging.requirements import Requirement
 from ol_notebook.errors import OLError
 from ol_notebook.index import IndexConfig, Runtime, uv_binary
 from ol_notebook.index.uv import UV_COMMON_FLAGS, uv_sandbox_spec
-from ol_notebook.resolve.model import Artifact, Closure, Pin
+from ol_notebook.resolve.model import Artifact, Closure, Pin, iso_time
 from ol_notebook.sandbox import Bind, Limits, Sandbox
 
 RESOLVE_DIR = "/tmp"  # uv's working directory inside the sandbox (a tmpfs)
@@ -111,7 +111,8 @@ def _artifact(entry: dict) -> Artifact:
     """A lock file entry; local files come as `path` (relative to where uv ran), remote as `url`."""
     location = entry["url"] if "url" in entry else Path(os.path.normpath(Path(RESOLVE_DIR, entry["path"]))).as_uri()
     filename = entry.get("name") or location.rsplit("/", 1)[-1]
-    return Artifact(filename=filename, url=location, sha256=entry["hashes"]["sha256"], size=entry.get("size"))
+    return Artifact(filename=filename, url=location, sha256=entry["hashes"]["sha256"], size=entry.get("size"),
+                    upload_time=iso_time(entry.get("upload-time")))
 
 
 _NOT_FOUND = re.compile(r"Because (\S+) was not found in the (?:package registry|provided package locations)")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass
+from datetime import datetime
 from pathlib import Path
 
 from packaging.utils import canonicalize_name
@@ -19,10 +20,18 @@ class Artifact:
     url: str
     sha256: str
     size: int | None = None
+    upload_time: str | None = None  # ISO 8601, as the index said (PEP 700); a lock records it
 
     @property
     def is_wheel(self) -> bool:
         return self.filename.endswith(".whl")
+
+
+def iso_time(value: object) -> str | None:
+    """A lock's `upload-time` (TOML reads it as a datetime) as ISO 8601 text; None when absent."""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value if isinstance(value, str) else None
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
 from html import escape
 
 from packaging.version import InvalidVersion, Version
@@ -55,6 +56,7 @@ def project_json(project: str, files: list[DistFile], href: Href, *, core_metada
         entry["size"] = dist.size
         if dist.requires_python:
             entry["requires-python"] = dist.requires_python
+        entry["upload-time"] = _upload_time(dist)
         if core_metadata and dist.core_metadata_sha256:
             entry["core-metadata"] = {"sha256": dist.core_metadata_sha256}
         entries.append(entry)
@@ -64,6 +66,12 @@ def project_json(project: str, files: list[DistFile], href: Href, *, core_metada
         "versions": sorted({dist.version for dist in files}, key=_version_key),
         "files": entries,
     }
+
+
+def _upload_time(dist: DistFile) -> str:
+    """PEP 700's upload-time (ISO 8601, UTC, "Z"): here when the file was written, which a lock records."""
+    written = datetime.fromtimestamp(dist.path.stat().st_mtime, UTC)
+    return written.isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 def prefers_json(accept: str | None) -> bool:

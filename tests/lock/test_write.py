@@ -83,6 +83,10 @@ def test_the_lock_names_index_files_import_names_and_the_exact_target(made, loca
     assert (wheel.filename, wheel.url, wheel.size, wheel.hashes) == (
         pin.wheels[0].filename, pin.wheels[0].url, pin.wheels[0].size, {"sha256": pin.wheels[0].sha256})
     assert service.runtime.wheel_rank(wheel.filename) is not None
+    # When the index said when the file was uploaded (PEP 700), so does the lock.
+    served = local_index.files_dir / wheel.filename
+    assert wheel.upload_time is not None and wheel.upload_time.tzinfo is not None
+    assert abs(wheel.upload_time.timestamp() - served.stat().st_mtime) < 1
     # An sdist where that is what was installed (built here), and no wheel.
     sdist = packages["sdistonly"].sdist
     assert packages["sdistonly"].wheels is None and sdist.filename == "sdistonly-1.0.tar.gz"

@@ -32,6 +32,12 @@ def _page(root: Path, project: str) -> tuple[str, dict]:
     return (directory / "index.html").read_text(), json.loads((directory / "index.v1_json").read_text())
 
 
+def _locked_upload_time(lock: Path, name: str) -> str:
+    """The upload time the lock gives the package's wheel, in PEP 700's form (UTC, "Z")."""
+    (package,) = [package for package in tomllib.loads(lock.read_text())["packages"] if package["name"] == name]
+    return package["wheels"][0]["upload-time"].isoformat().replace("+00:00", "Z")
+
+
 def test_a_uv_lock_becomes_a_bandersnatch_mirror(tmp_path, local_index):
     lock = uv_lock(local_index.url, tmp_path / "locks", "alpha==2.0", "sdistonly", "modern==0.9")
     root = tmp_path / "mirror"
@@ -50,7 +56,7 @@ def test_a_uv_lock_becomes_a_bandersnatch_mirror(tmp_path, local_index):
     assert data["files"] == [{"filename": modern.filename, "url": f"../../packages/{modern.sha256[:2]}/"
                               f"{modern.sha256[2:4]}/{modern.sha256[4:]}/{modern.filename}",
                               "hashes": {"sha256": modern.sha256}, "size": modern.size,
-                              "requires-python": ">=3.8"}]
+                              "requires-python": ">=3.8", "upload-time": _locked_upload_time(lock, "modern")}]
     assert report_files
     root_json = json.loads((root / "web" / "simple" / "index.v1_json").read_text())
     assert [project["name"] for project in root_json["projects"]] == ["alpha", "beta", "modern", "sdistonly"]
