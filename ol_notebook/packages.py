@@ -13,12 +13,12 @@ from packaging.pylock import Pylock
 from packaging.requirements import Requirement
 
 from ol_notebook.index import Runtime
-from ol_notebook.lock import closure_from_lock
+from ol_notebook.lock import closure_from_lock, lock_closure, lock_text
 from ol_notebook.puller import EventSink, Puller, PullEvent, PullReport
 from ol_notebook.resolve import Closure, compile_requirements
 from ol_notebook.sandbox import Sandbox
 from ol_notebook.settings import Settings
-from ol_notebook.store import Corruption, Entry, GcReport, Store
+from ol_notebook.store import Corruption, Entry, EntryMetadata, GcReport, Store
 
 logger = logging.getLogger(__name__)
 
@@ -81,6 +81,15 @@ class PackageService:
         if root:
             self.store.set_root(root, report.entries)
         return report
+
+    def lock(self, closure: Closure, uv: str | None) -> str:
+        """The PEP 751 lock (pylock.toml text) of a pulled closure: the files the store installed, as
+        its entries record them (LockError naming a package that cannot be locked truly)."""
+        return lock_text(lock_closure(closure, self._entry_metadata, self.runtime, uv))
+
+    def _entry_metadata(self, key: str) -> EntryMetadata | None:
+        entry = self.store.get(key)
+        return entry.metadata if entry else None
 
     def packages(self) -> list[Entry]:
         return self.store.entries()

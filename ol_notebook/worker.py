@@ -30,7 +30,7 @@ from ol_notebook.deployment import (
 )
 from ol_notebook.errors import OLError
 from ol_notebook.invocations import InvocationLog, InvocationLogs
-from ol_notebook.lock import LockError, lock_closure, lock_text, read_lock, refuse_direct_references, uv_version
+from ol_notebook.lock import LockError, read_lock, refuse_direct_references, uv_version
 from ol_notebook.packages import PackageService
 from ol_notebook.puller import EventSink, PullEvent, PullReport
 from ol_notebook.registry import LambdaSettings, LambdaVersion, Registry, Rollback, validate_code, validate_name
@@ -385,11 +385,7 @@ class Worker:
         return version
 
     def _lock_text(self, closure: Closure, uv: str | None) -> str:
-        return lock_text(lock_closure(closure, self._entry_metadata, self.packages.runtime, uv))
-
-    def _entry_metadata(self, key: str) -> EntryMetadata | None:
-        entry = self.packages.store.get(key)
-        return entry.metadata if entry else None
+        return self.packages.lock(closure, uv)
 
     def _deploy_lock(self, name: str, closure: Closure) -> str | None:
         """The lock a new version stores; None, with a warning, when it cannot be locked truly

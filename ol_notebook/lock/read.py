@@ -26,16 +26,37 @@ def read_lock(path: Path) -> Pylock:
         text = path.read_text(encoding="utf-8")
     except OSError as error:
         raise LockError(f"cannot read the lock {path}: {error.strerror}") from None
-    return parse_lock(text, str(path))
+    return parse_lock(text, str(path), path.absolute().parent)
 
 
-def parse_lock(text: str, source: str) -> Pylock:
-    """The lock in `text` (a pylock.toml's content, e.g. a REST body's); `source` names it in errors."""
+def parse_lock(text: str, source: str, directory: Path | None = None) -> Pylock:
+    """The lock in `text` (a pylock.toml's content, e.g. a REST body's); `source` names it in errors.
+
+    With the `directory` the lock file is in, a file it names by a relative `path` (PEP 751: relative
+    to the lock, as in the locks `ol-notebook mirror` rewrites) also gets that file's `file://` URL,
+    so it installs like any other; where that URL may be fetched from is still the configured index's
+    rule (index/origins.py), and a lock with no directory (a REST body) names no local file.
+    """
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise LockError(f"the lock {source} is not valid TOML: {error}") from None
+    if directory is not None:
+        _locate_paths(data, directory)
     return lock_from_dict(data, source)
+
+
+def _locate_paths(data: dict[str, Any], directory: Path) -> None:
+    """Give every wheel and sdist named by a relative path, and by no URL, the URL of that path."""
+    packages = data.get("packages")
+    for package in packages if isinstance(packages, list) else ():
+        if not isinstance(package, dict):
+            continue  # validation names it
+        wheels = package.get("wheels")
+        for file in [*(wheels if isinstance(wheels, list) else ()), package.get("sdist")]:
+            path = file.get("path") if isinstance(file, dict) else None
+            if isinstance(path, str) and "url" not in file and not Path(path).is_absolute():
+                file["url"] = (directory / path).resolve().as_uri()
 
 
 def lock_from_dict(data: Mapping[str, Any], source: str) -> Pylock:

@@ -9,7 +9,7 @@ Everything else is kept as it was (the `index` each package was resolved from, m
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -26,22 +26,29 @@ def relocked_path(root: Path, lock_path: Path) -> Path:
     return root / lock_path.name
 
 
-def write_relocked(root: Path, lock_path: Path, data: Mapping[str, Any]) -> Path:
-    """Write the rewritten lock (validated before it is written) and return its path."""
+def write_relocked(root: Path, lock_path: Path, data: Mapping[str, Any], keep: Collection[str] | None = None,
+                   source: str | None = None) -> Path:
+    """Write the rewritten lock (validated before it is written) and return its path. With `keep`
+    (the file names mirrored, for a mirror of one runtime's files only) every other file is left
+    out, and so is a package left with none: the lock names only what the mirror holds. `source`
+    says where the lock came from (default: its path)."""
     lock = lock_from_dict(data, str(lock_path))
     packages = []
     for raw, package in zip(data["packages"], lock.packages, strict=True):
-        rewritten = dict(raw)
+        rewritten = {key: value for key, value in raw.items() if key not in ("wheels", "sdist")}
         if package.wheels:
-            rewritten["wheels"] = [_local(entry, wheel.filename)
-                                   for entry, wheel in zip(raw["wheels"], package.wheels, strict=True)]
-        if package.sdist:
+            wheels = [_local(entry, wheel.filename) for entry, wheel in zip(raw["wheels"], package.wheels, strict=True)
+                      if keep is None or wheel.filename in keep]
+            if wheels:
+                rewritten["wheels"] = wheels
+        if package.sdist and (keep is None or package.sdist.filename in keep):
             rewritten["sdist"] = _local(raw["sdist"], package.sdist.filename)
-        packages.append(rewritten)
+        if "wheels" in rewritten or "sdist" in rewritten or not (package.wheels or package.sdist):
+            packages.append(rewritten)
     relocked = {**data, "packages": packages}
     target = relocked_path(root, lock_path)
     lock_from_dict(relocked, str(target))
-    write_atomic(target, HEADER.format(source=lock_path.resolve()) + tomli_w.dumps(relocked))
+    write_atomic(target, HEADER.format(source=source or lock_path.resolve()) + tomli_w.dumps(relocked))
     return target
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
-from packaging.pylock import Package, PackageSdist, PackageWheel, Pylock, PylockValidationError
+from packaging.pylock import Package, PackageSdist, PackageWheel, Pylock, PylockSelectError, PylockValidationError
 from packaging.utils import (
     InvalidSdistFilename,
     InvalidWheelFilename,
@@ -25,8 +25,10 @@ from packaging.utils import (
 from packaging.version import InvalidVersion, Version
 
 from ol_notebook.errors import OLError
-from ol_notebook.index import IndexConfig
+from ol_notebook.index import IndexConfig, Runtime
 from ol_notebook.index.origins import artifact_url_problem
+from ol_notebook.lock import LockError
+from ol_notebook.lock.select import check_environments, runtime_tags
 from ol_notebook.resolve import Closure
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
@@ -55,11 +57,13 @@ class WantedFile:
         return f"{self.filename} ({self.project} {self.version}, from {self.source})"
 
 
-def wanted_from_lock(lock: Pylock, path: Path, index: IndexConfig) -> list[WantedFile]:
+def wanted_from_lock(lock: Pylock, path: Path, index: IndexConfig, only: Runtime | None = None) -> list[WantedFile]:
     """Every wheel and sdist of every package of `lock` (whatever its markers: a mirror serves
-    every environment the lock does); a package with no index file (a directory, a VCS checkout,
-    an archive URL) is refused, since a mirror's pages can only list index files."""
+    every environment the lock does), or with `only` just the file of each package an installer
+    picks for that runtime; a package with no index file (a directory, a VCS checkout, an archive
+    URL) is refused, since a mirror's pages can only list index files."""
     source = f"the lock {path}"
+    chosen = _chosen_for(lock, source, only) if only is not None else None
     found: list[WantedFile] = []
     for package in lock.packages:
         what = f"package {package.name} in {source}"
@@ -70,8 +74,20 @@ def wanted_from_lock(lock: Pylock, path: Path, index: IndexConfig) -> list[Wante
             raise MirrorError(f"{what} has no version; a mirror lists files by version")
         files: list[PackageWheel | PackageSdist] = [*(package.wheels or ())]
         files += [package.sdist] if package.sdist else []
+        if chosen is not None:
+            files = [file for file in files if id(file) in chosen]
         found += [_from_lock_file(package, file, path.parent, source, index) for file in files]
     return found
+
+
+def _chosen_for(lock: Pylock, source: str, runtime: Runtime) -> set[int]:
+    """The files (by identity) `Pylock.select` installs on `runtime`, the way an installer picks them."""
+    try:
+        check_environments(lock, source, runtime)
+        return {id(file) for _, file in lock.select(environment=runtime.environment,  # type: ignore[arg-type]
+                                                    tags=runtime_tags(runtime))}
+    except (LockError, PylockSelectError, InvalidWheelFilename) as error:
+        raise MirrorError(f"cannot mirror {source} for {runtime.id} only: {error}") from None
 
 
 def wanted_from_closure(closure: Closure, index: IndexConfig) -> list[WantedFile]:

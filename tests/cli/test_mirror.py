@@ -3,6 +3,7 @@
 
 import tomllib
 
+from tests.localindex.catalogue import PLATFORM_TAGS
 from tests.mirror.helpers import uv_lock
 
 NO_INDEX = {"OL_NOTEBOOK_INDEX_URL": ""}
@@ -29,11 +30,41 @@ def test_mirror_a_lock_then_deploy_from_the_mirror_alone(run, tmp_path, local_in
     assert f"add it with `ol-notebook mirror {root} --lock pylock.toml`" in missing
 
 
-def test_mirror_requirements_compiled_on_the_configured_index(run, tmp_path):
-    done = run("mirror", "mir", "gamma[fast]")
-    assert "mirrored 4 files of 4 projects" in done.stderr and "wrote" not in done.stderr
-    assert sorted(path.name for path in (tmp_path / "mir" / "web" / "simple").iterdir() if path.is_dir()) == [
-        "alpha", "beta", "delta", "gamma"]
+def test_mirror_requirements_compiled_on_the_configured_index_with_their_lock(run, tmp_path):
+    """Requirements are locked as `ol-notebook lock` locks them, and the lock travels with the mirror."""
+    done = run("mirror", "mir", "gamma[fast]", "sdistonly")
+    root = (tmp_path / "mir").resolve()
+    assert "mirrored 5 files of 5 projects" in done.stderr and f"wrote {root / 'pylock.toml'}" in done.stderr
+    assert sorted(path.name for path in (root / "web" / "simple").iterdir() if path.is_dir()) == [
+        "alpha", "beta", "delta", "gamma", "sdistonly"]
+    text = (root / "pylock.toml").read_text()
+    assert text.startswith("# Rewritten by `ol-notebook mirror` from the requirements gamma[fast] sdistonly:")
+    relocked = tomllib.loads(text)
+    assert relocked["tool"]["ol-notebook"]["requirements"] == ["gamma[fast]", "sdistonly"]
+    packages = {package["name"]: package for package in relocked["packages"]}
+    assert packages["gamma"]["tool"]["ol-notebook"]["import-names"] == ["gamma"]
+    assert packages["sdistonly"]["sdist"]["path"].startswith("web/packages/")  # installed from its sdist
+    assert all((root / file["path"]).is_file() for package in packages.values()
+               for file in [*package.get("wheels", ()), package.get("sdist") or packages["alpha"]["wheels"][0]])
+    # The lock installs on another machine from the mirror alone.
+    run("--mirror", "mir", "pull", "--lock", "mir/pylock.toml", env={**NO_INDEX, "OL_NOTEBOOK_STORE": "store2"})
+
+
+def test_only_the_runtimes_files_of_a_universal_lock(run, tmp_path, local_index):
+    lock = uv_lock(local_index.url, tmp_path / "locks", "platpkg", "epsilon", universal=True)
+    every = tomllib.loads(lock.read_text())
+    done = run("mirror", "mir", "--lock", str(lock), "--only-runtime")
+    root = (tmp_path / "mir").resolve()
+    mirrored = sorted(path.name for path in (root / "web" / "packages").rglob("*") if path.is_file())
+    assert mirrored == ["epsilon-1.0-py3-none-any.whl", "eta-1.0-py3-none-any.whl",
+                        f"platpkg-1.0-{PLATFORM_TAGS['x86_64']}.whl"], done.stderr
+    relocked = tomllib.loads((root / "pylock.toml").read_text())
+    assert sorted(package["name"] for package in relocked["packages"]) == ["epsilon", "eta", "platpkg"]
+    assert len(every["packages"]) > 3  # theta (win32 only) and platpkg's other wheels were left out
+    (platpkg,) = [package for package in relocked["packages"] if package["name"] == "platpkg"]
+    assert [wheel["name"] for wheel in platpkg["wheels"]] == [f"platpkg-1.0-{PLATFORM_TAGS['x86_64']}.whl"]
+    with_requirements = run("mirror", "mir2", "alpha", "--only-runtime", ok=False).stderr
+    assert with_requirements.startswith("error: --only-runtime chooses among a lock's files")
 
 
 def test_mirror_mistakes_are_named(run, tmp_path):

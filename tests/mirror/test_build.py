@@ -96,10 +96,13 @@ def test_the_rewritten_lock_travels_with_the_mirror_and_uv_installs_it_offline(t
     report = mirror_locks(root, local_index.url, lock)
     written = write_relocked(report.root, lock, tomllib.loads(lock.read_text()))
     assert written == root.resolve() / "pylock.web.toml"
-    relocked = read_lock(written)
-    for package in relocked.packages:
-        (wheel,) = package.wheels
-        assert wheel.url is None and wheel.path.startswith("web/packages/") and (root / wheel.path).is_file()
+    relocked = tomllib.loads(written.read_text())
+    for package in relocked["packages"]:
+        (wheel,) = package["wheels"]
+        assert "url" not in wheel and wheel["path"].startswith("web/packages/") and (root / wheel["path"]).is_file()
+    # Read as a file, each path is the file beside the lock (and only that).
+    assert {wheel.url for package in read_lock(written).packages for wheel in package.wheels} == {
+        (root.resolve() / wheel["path"]).as_uri() for package in relocked["packages"] for wheel in package["wheels"]}
     moved = tmp_path / "elsewhere" / "copy"  # as copied to an air-gapped machine, at another path
     shutil.copytree(root, moved)
     shutil.rmtree(root)

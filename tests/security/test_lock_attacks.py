@@ -179,3 +179,18 @@ def test_a_lock_sent_over_rest_never_reads_a_host_file(base, server_api, jupyter
         assert "lists delta-1.0-py3-none-any.whl with another sha256" in message
     assert staging_debris(jupyter_server_url.store_dir) == []
     assert server_api.call("GET", "lambdas/leaky")[0] == 404
+
+
+@pytest.mark.parametrize("configured", ["index", "mirror"])
+def test_a_relative_path_never_reads_a_host_file_outside_the_configured_source(base, attempt, local_index, configured):
+    """A lock file's relative `path` climbs to a host file with its true hash and size: were it read,
+    it would pass every check. It is a file:// URL outside the index (or the mirror), so it is never
+    fetched; the same name and hash are looked up on the configured source, which lacks them."""
+    passwd = Path("/etc/passwd").read_bytes()
+    wheel = delta_wheel(base)
+    del wheel["url"]
+    wheel.update(path="../" * 20 + "etc/passwd", name="delta-1.0-py3-none-any.whl", size=len(passwd),
+                 hashes={"sha256": hashlib.sha256(passwd).hexdigest()})
+    mirror = IndexConfig.from_options(mirror=str(local_index.mirror_dir)) if configured == "mirror" else None
+    message = attempt(base, mirror)
+    assert "delta 1.0 (delta-1.0-py3-none-any.whl, sha256 " in message and "is not on the " in message
