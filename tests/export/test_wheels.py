@@ -29,6 +29,15 @@ def caches_in(root: Path) -> ExportCaches:
     return caches
 
 
+def run_export(index_url: str, sandbox: Sandbox, caches: ExportCaches, requirements: list[str], target: Target
+               ) -> tuple[Closure, tuple[TargetWheel, ...], list[PullEvent]]:
+    """wheels_for_target on the index at `index_url` with test limits; also returns the events."""
+    events: list[PullEvent] = []
+    closure, wheels = wheels_for_target(requirements, target, index=IndexConfig.from_options(index_url=index_url),
+                                        sandbox=sandbox, caches=caches, limits=LIMITS, on_event=events.append)
+    return closure, wheels, events
+
+
 @pytest.fixture(scope="module")
 def module_sandbox() -> Sandbox:
     return Sandbox()
@@ -36,16 +45,11 @@ def module_sandbox() -> Sandbox:
 
 @pytest.fixture
 def export(platform_index, module_sandbox: Sandbox, tmp_path: Path) -> Export:
-    """wheels_for_target on the platform index with caches under this test's tmp_path; also
-    returns the events."""
-    index = IndexConfig.from_options(index_url=platform_index.url)
+    """run_export on the platform index, with caches under this test's tmp_path unless given."""
 
     def run(requirements: list[str], target: Target, caches: ExportCaches | None = None):
-        events: list[PullEvent] = []
-        closure, wheels = wheels_for_target(requirements, target, index=index, sandbox=module_sandbox,
-                                            caches=caches or caches_in(tmp_path / "caches"), limits=LIMITS,
-                                            on_event=events.append)
-        return closure, wheels, events
+        return run_export(platform_index.url, module_sandbox, caches or caches_in(tmp_path / "caches"),
+                          requirements, target)
 
     return run
 
