@@ -29,12 +29,12 @@ def caches_in(root: Path) -> ExportCaches:
     return caches
 
 
-def run_export(index_url: str, sandbox: Sandbox, caches: ExportCaches, requirements: list[str], target: Target
-               ) -> tuple[Closure, tuple[TargetWheel, ...], list[PullEvent]]:
-    """wheels_for_target on the index at `index_url` with test limits; also returns the events."""
+def run_export(index_url: str, sandbox: Sandbox, caches: ExportCaches, requirements: list[str], target: Target,
+               limits: Limits = LIMITS) -> tuple[Closure, tuple[TargetWheel, ...], list[PullEvent]]:
+    """wheels_for_target on the index at `index_url` (test limits by default); also returns the events."""
     events: list[PullEvent] = []
     closure, wheels = wheels_for_target(requirements, target, index=IndexConfig.from_options(index_url=index_url),
-                                        sandbox=sandbox, caches=caches, limits=LIMITS, on_event=events.append)
+                                        sandbox=sandbox, caches=caches, limits=limits, on_event=events.append)
     return closure, wheels, events
 
 
