@@ -15,6 +15,7 @@ import pytest
 from ol_notebook.export.build import NO_COMPILER_ENV, compiler_paths
 from ol_notebook.export.model import ExportError
 from ol_notebook.export.target import aws_target
+from ol_notebook.index import IndexConfig
 from ol_notebook.sandbox import Bind, Limits, Sandbox, SandboxSpec
 from ol_notebook.sandbox.view import DEFAULT_ENV
 from tests.export.test_wheels import caches_in, run_export
@@ -53,6 +54,16 @@ def test_a_build_for_an_export_reaches_the_index_and_no_other_host_service(tmp_p
     assert canary.connections == before
     outcome = module_constant(wheel.wheel, "evil_net", "NET")
     assert outcome[f"{canary.host}:{canary.port}"].startswith("ConnectionRefusedError")
+
+
+def test_a_build_from_a_mirror_directory_has_no_network_at_all(tmp_path: Path, local_index, canary,
+                                                                 sandbox: Sandbox) -> None:
+    before = canary.connections
+    mirror = IndexConfig.from_options(mirror=str(local_index.mirror_dir))
+    _, (wheel,), _ = run_export(mirror, sandbox, caches_in(tmp_path), ["evil-net"], TARGET)
+    assert canary.connections == before
+    outcome = module_constant(wheel.wheel, "evil_net", "NET")
+    assert outcome and not [result for result in outcome.values() if result == "connected"]
 
 
 def test_a_fork_bomb_is_stopped_and_named_not_retried_or_cached(tmp_path: Path, local_index,
