@@ -14,10 +14,10 @@ from __future__ import annotations
 import functools
 import subprocess
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import tomli_w
 from packaging.pylock import Pylock, is_valid_pylock_path
@@ -62,8 +62,16 @@ def lock_text(lock: Pylock) -> str:
     return tomli_w.dumps(lock.to_dict())
 
 
-def environment_marker(runtime: Runtime) -> str:
-    """The one environment a lock of ours serves, e.g. `sys_platform == 'linux' and ...`."""
+class HasEnvironment(Protocol):
+    """A runtime of ours or an export target: anything with a PEP 508 marker environment."""
+
+    @property
+    def environment(self) -> Mapping[str, str]: ...
+
+
+def environment_marker(runtime: HasEnvironment) -> str:
+    """The one environment a lock of ours serves, e.g. `sys_platform == 'linux' and ...` (for a
+    runtime of the store or an export target)."""
     return " and ".join(f"{name} == '{runtime.environment[name]}'" for name in TARGET_MARKERS)
 
 
@@ -114,14 +122,15 @@ def _package(item: Frozen) -> dict[str, Any]:
     if item.index:
         package["index"] = item.index
     if item.artifact.is_wheel:
-        package["wheels"] = [_file(item.artifact)]
+        package["wheels"] = [artifact_entry(item.artifact)]
     else:
-        package["sdist"] = _file(item.artifact)
+        package["sdist"] = artifact_entry(item.artifact)
     package["tool"] = {TOOL: {"import-names": sorted(entry.import_names), "store-key": pin.key}}
     return package
 
 
-def _file(artifact: Artifact) -> dict[str, Any]:
+def artifact_entry(artifact: Artifact) -> dict[str, Any]:
+    """A lock's `wheels` or `sdist` entry for an index file: name, url, upload-time, size and sha256."""
     entry: dict[str, Any] = {"name": artifact.filename, "url": artifact.url}
     if artifact.upload_time is not None:
         entry["upload-time"] = datetime.fromisoformat(artifact.upload_time)
