@@ -132,7 +132,9 @@ def test_two_members_of_one_name_are_refused(tmp_path):
 
 @pytest.mark.parametrize("path", ["lambda_function.py", "pylock.toml", "_ol_notebook_lambda.py",
                                   "evil-1.0.data/purelib/lambda_function.py", "evil-1.0.data/platlib/pylock.toml",
-                                  "lambda_function/__init__.py"])
+                                  "lambda_function/__init__.py", "lambda_function.cpython-312-x86_64-linux-gnu.so",
+                                  "__pycache__/lambda_function.cpython-312.pyc",
+                                  "__pycache__/_ol_notebook_lambda.cpython-311.opt-1.pyc"])
 def test_a_wheel_that_would_overwrite_our_files_is_refused_naming_the_package(path, tmp_path):
     package = package_files(make_wheel(tmp_path, "evil", files={path: b"def lambda_handler(e, c): pass\n"}))
     with pytest.raises(ExportError, match=r"evil 1\.0"):
