@@ -12,6 +12,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from packaging.utils import canonicalize_name
+
 from ol_notebook.export.checks import check_shared_objects, check_wheel_tags
 from ol_notebook.export.model import ExportCaches, ExportError
 from ol_notebook.export.target import Target
@@ -29,7 +31,7 @@ class Contents:
     """A lambda ready to bundle: its compile for the target and its packages' files, checked."""
 
     closure: Closure
-    packages: tuple[PackageFiles, ...]  # sorted by name
+    packages: tuple[PackageFiles, ...]  # sorted by normalized name, as the lock lists them
 
 
 def check_lambda(name: str, code: str | None = None) -> None:
@@ -52,7 +54,8 @@ def lambda_contents(name: str, code: str, requirements: Sequence[str], target: T
         return Contents(Closure((), (), target.label, target.python, index.label), ())
     closure, wheels = wheels_for_target(requirements, target, index=index, sandbox=sandbox, caches=caches,
                                         limits=limits, on_event=on_event)
-    packages = tuple(sorted((package_files(wheel) for wheel in wheels), key=lambda package: package.wheel.name))
+    packages = tuple(sorted((package_files(wheel) for wheel in wheels),
+                            key=lambda package: canonicalize_name(package.wheel.name)))
     check_wheel_tags(packages, target)
     check_shared_objects(packages, target)
     return Contents(closure, packages)
