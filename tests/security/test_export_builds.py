@@ -6,15 +6,19 @@ from __future__ import annotations
 
 import ast
 import glob
+import http.server
 import shutil
+import threading
 import zipfile
 from pathlib import Path
 
 import pytest
 
+from ol_notebook.errors import OLError
 from ol_notebook.export.build import NO_COMPILER_ENV, compiler_paths
 from ol_notebook.export.model import ExportError
 from ol_notebook.export.target import aws_target
+from ol_notebook.index import IndexConfig
 from ol_notebook.sandbox import Bind, Limits, Sandbox, SandboxSpec
 from ol_notebook.sandbox.view import DEFAULT_ENV
 from tests.export.test_wheels import caches_in, run_export
@@ -55,6 +59,16 @@ def test_a_build_for_an_export_reaches_the_index_and_no_other_host_service(tmp_p
     assert outcome[f"{canary.host}:{canary.port}"].startswith("ConnectionRefusedError")
 
 
+def test_a_build_from_a_mirror_directory_has_no_network_at_all(tmp_path: Path, local_index, canary,
+                                                                 sandbox: Sandbox) -> None:
+    before = canary.connections
+    mirror = IndexConfig.from_options(mirror=str(local_index.mirror_dir))
+    _, (wheel,), _ = run_export(mirror, sandbox, caches_in(tmp_path), ["evil-net"], TARGET)
+    assert canary.connections == before
+    outcome = module_constant(wheel.wheel, "evil_net", "NET")
+    assert outcome and not [result for result in outcome.values() if result == "connected"]
+
+
 def test_a_fork_bomb_is_stopped_and_named_not_retried_or_cached(tmp_path: Path, local_index,
                                                                 sandbox: Sandbox) -> None:
     caches = caches_in(tmp_path)
@@ -83,3 +97,38 @@ def test_the_hidden_compiler_is_unusable_inside_by_any_name(tmp_path: Path, sand
     assert "gcc compiled" in run((), {"CC": "gcc", "CXX": "g++"})  # it does compile when not hidden...
     assert run(compiler_paths(), NO_COMPILER_ENV) == ""  # ...and nothing does when it is
     assert "/usr/lib/gcc" in compiler_paths()
+
+
+class ForeignLinks(http.server.BaseHTTPRequestHandler):
+    """An index whose one project page links its file on another service of the host (the canary)."""
+
+    target = ("127.0.0.1", 0)
+
+    def do_GET(self) -> None:
+        host, port = self.target
+        body = (f'<a href="http://{host}:{port}/leaky-1.0-py3-none-any.whl#sha256={"0" * 64}">'
+                "leaky-1.0-py3-none-any.whl</a>").encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+def test_an_index_linking_another_host_service_gets_nothing_from_it(tmp_path: Path, canary, sandbox: Sandbox) -> None:
+    handler = type("Handler", (ForeignLinks,), {"target": canary.address})
+    with http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler) as server:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        try:
+            before = canary.connections
+            with pytest.raises(OLError, match="leaky") as caught:
+                run_export(f"http://127.0.0.1:{server.server_address[1]}/simple", sandbox, caches_in(tmp_path),
+                           ["leaky"], TARGET)
+            assert f"{canary.host}:{canary.port}" in str(caught.value)  # the user is told which URL
+            assert canary.connections == before
+        finally:
+            server.shutdown()
+    assert [path for path in (tmp_path / "downloads").rglob("*") if path.is_file()] == []
