@@ -17,6 +17,7 @@ requirements.txt (pinned for the target's Python), ol.yaml and pylock.toml.
 
 from __future__ import annotations
 
+import http.client
 import re
 import urllib.error
 import urllib.request
@@ -129,7 +130,7 @@ def upload_openlambda(archive: Path, registry_url: str, name: str, timeout: floa
             status, reason, answer = response.status, response.reason, response.read()
     except urllib.error.HTTPError as error:
         status, reason, answer = error.code, error.reason, error.read()
-    except (urllib.error.URLError, OSError) as error:
+    except (urllib.error.URLError, OSError, http.client.HTTPException) as error:
         why = getattr(error, "reason", None) or error
         raise ExportError(f"cannot upload {archive.name} to the OpenLambda registry at {url}: {why}") from None
     if status != 201:

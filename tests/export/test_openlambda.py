@@ -4,7 +4,9 @@ the way OpenLambda's worker reads it, and the upload against a stand-in registry
 from __future__ import annotations
 
 import io
+import socket
 import tarfile
+import threading
 import tomllib
 
 import pytest
@@ -120,3 +122,19 @@ def test_upload_failures_name_the_url_the_status_and_the_registry_answer(archive
         upload_openlambda(archive, registry.url, "adder", timeout=5)  # the registry is gone
     with pytest.raises(ExportError, match="is not an http"):
         upload_openlambda(archive, "ftp://example.invalid", "adder")
+
+
+def test_upload_to_something_that_does_not_speak_http_names_the_url(archive):
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        def answer_garbage() -> None:
+            connection, _ = server.accept()
+            with connection:
+                connection.recv(65536)
+                connection.sendall(b"SSH-2.0-OpenSSH\r\n")
+
+        thread = threading.Thread(target=answer_garbage)
+        thread.start()
+        url = f"http://127.0.0.1:{server.getsockname()[1]}"
+        with pytest.raises(ExportError, match=f"cannot upload adder.tar.gz to the OpenLambda registry at {url}/"):
+            upload_openlambda(archive, url, "adder", timeout=10)
+        thread.join()
