@@ -72,8 +72,7 @@ def export_aws(name: str, code: str, requirements: Sequence[str], target: Target
                                limits=limits, on_event=on_event)
     packages = contents.packages
     check_no_overlap(packages, RESERVED)
-    wheels = [package.wheel for package in packages]
-    lock = Member(LOCK_NAME, data=target_lock(target, requirements, wheels).encode("utf-8"))
+    lock = Member(LOCK_NAME, data=target_lock(target, requirements, packages).encode("utf-8"))
     function = [
         Member(f"{ENTRY_MODULE}.py", data=entry_point(name).encode("utf-8")),
         Member(f"{HANDLER_MODULE}.py", data=code.encode("utf-8")),

@@ -55,11 +55,10 @@ def export_openlambda(name: str, code: str, requirements: Sequence[str], target:
     config = ol_yaml(name, environment)
     contents = lambda_contents(name, code, requirements, target, index=index, sandbox=sandbox, caches=caches,
                                limits=limits, on_event=on_event)
-    wheels = [package.wheel for package in contents.packages]
     files = [
         Member("f.py", data=code.encode("utf-8")),
         Member("ol.yaml", data=config.encode("utf-8")),
-        Member("pylock.toml", data=target_lock(target, requirements, wheels).encode("utf-8")),
+        Member("pylock.toml", data=target_lock(target, requirements, contents.packages).encode("utf-8")),
         Member("requirements.in", data="".join(f"{line}\n" for line in requirements).encode("utf-8")),
         Member("requirements.txt", data=pinned_requirements(contents.closure, target, index).encode("utf-8")),
     ]

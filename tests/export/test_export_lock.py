@@ -11,6 +11,7 @@ from packaging.pylock import PackageSdist, PackageWheel, Pylock, PylockSelectErr
 
 from ol_notebook.export.lock import target_lock
 from ol_notebook.export.target import aws_target
+from ol_notebook.export.unpack import package_files
 from ol_notebook.sandbox import Sandbox
 from tests.export.test_wheels import caches_in, run_export
 
@@ -22,7 +23,7 @@ def exported(platform_index, tmp_path_factory):
     target = aws_target("x86_64", "3.11")
     caches = caches_in(tmp_path_factory.mktemp("export-lock"))
     _, wheels, _ = run_export(platform_index.url, Sandbox(), caches, REQUIREMENTS, target)
-    text = target_lock(target, REQUIREMENTS, wheels)
+    text = target_lock(target, REQUIREMENTS, [package_files(wheel) for wheel in wheels])
     return target, wheels, text
 
 
@@ -50,6 +51,8 @@ def test_the_lock_records_target_names_sizes_and_what_was_built(exported) -> Non
     assert [package["name"] for package in data["packages"]] == sorted(packages)
     fastmath = packages["fastmath"]["tool"]["ol-notebook"]
     assert fastmath["import-names"] == ["fastmath"] and fastmath["unpacked-size"] > 1000
+    # The size of what a bundle holds of the package: its scripts, headers and data are not installed.
+    assert fastmath["unpacked-size"] == package_files(next(w for w in wheels if w.name == "fastmath")).size
     assert "built" not in fastmath and "sdist" not in packages["fastmath"]
     speedups = packages["speedups"]
     built = next(wheel for wheel in wheels if wheel.name == "speedups")
