@@ -14,9 +14,9 @@ from __future__ import annotations
 import functools
 import subprocess
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import tomli_w
 from packaging.pylock import Pylock, is_valid_pylock_path
@@ -61,8 +61,16 @@ def lock_text(lock: Pylock) -> str:
     return tomli_w.dumps(lock.to_dict())
 
 
-def environment_marker(runtime: Runtime) -> str:
-    """The one environment a lock of ours serves, e.g. `sys_platform == 'linux' and ...`."""
+class HasEnvironment(Protocol):
+    """A runtime of ours or an export target: anything with a PEP 508 marker environment."""
+
+    @property
+    def environment(self) -> Mapping[str, str]: ...
+
+
+def environment_marker(runtime: HasEnvironment) -> str:
+    """The one environment a lock of ours serves, e.g. `sys_platform == 'linux' and ...` (for a
+    runtime of the store or an export target)."""
     return " and ".join(f"{name} == '{runtime.environment[name]}'" for name in TARGET_MARKERS)
 
 

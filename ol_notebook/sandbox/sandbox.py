@@ -135,6 +135,11 @@ class Sandbox:
 
 
 def _check_unsafe_binds(spec: SandboxSpec) -> None:
+    if spec.hidden:
+        raise SandboxError(
+            f"unsafe mode cannot hide {', '.join(spec.hidden)}: without a mount namespace every path is "
+            "the host's own. Use a real sandbox."
+        )
     for bind in spec.binds:
         if Path(bind.target) != Path(bind.source):
             raise SandboxError(

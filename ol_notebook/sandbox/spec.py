@@ -63,6 +63,10 @@ class SandboxSpec:
         network namespace itself, every loopback service included: an explicit opt-in.
     loopback_ports: ports of the host's 127.0.0.1 the sandbox reaches at its own 127.0.0.1
         (a package index on the host's loopback), and no other; needs network False or True.
+    hidden: paths the system view would show that the command must not have: a directory shows
+        empty, a file as /dev/null (a symlink's target is hidden, so every alias of it goes too).
+        A build without a C compiler hides the compilers. Needs a mount namespace: unsafe
+        mode refuses it.
     """
 
     argv: Sequence[str]
@@ -73,6 +77,7 @@ class SandboxSpec:
     cwd: str = "/tmp"
     limits: Limits = Limits()
     python: bool = True
+    hidden: tuple[str, ...] = ()
 
     def check(self) -> None:
         """Catch mistakes here with a clear message rather than as a terse bwrap failure inside."""
@@ -87,6 +92,9 @@ class SandboxSpec:
             problem = env_problem(key, value)
             if problem:
                 raise SandboxError(f"SandboxSpec.env: {problem}")
+        if not isinstance(self.hidden, tuple) or not all(
+                isinstance(path, str) and path.startswith("/") for path in self.hidden):
+            raise SandboxError(f"SandboxSpec.hidden must be a tuple of absolute paths, not {self.hidden!r}")
         for bind in self.binds:
             if not Path(bind.source).is_absolute() or not bind.target.startswith("/"):
                 raise SandboxError(f"{bind} needs absolute paths")

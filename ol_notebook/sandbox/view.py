@@ -57,6 +57,7 @@ def bwrap_args(spec: SandboxSpec) -> list[str]:
         *scratch_args(spec.limits.disk),
         *bind_args(visible_binds(spec)),
         *(hide_args(hidden_site_dirs(SYSTEM_DIRS)) if spec.python else []),
+        *hidden_args(spec.hidden),
         # The root tmpfs and /dev would otherwise be writable, outside the bounded places.
         "--remount-ro", "/dev",
         "--remount-ro", "/",
@@ -80,6 +81,20 @@ def hide_args(directories: Iterable[str]) -> list[str]:
     args = []
     for directory in directories:
         args += ["--size", "4096", "--tmpfs", directory, "--remount-ro", directory]
+    return args
+
+
+def hidden_args(paths: Iterable[str]) -> list[str]:
+    """SandboxSpec.hidden: directories as empty tmpfs, files (through their symlinks) as /dev/null.
+
+    What does not exist on the host is not in the view either: nothing to hide.
+    """
+    args = []
+    for path in paths:
+        if os.path.isdir(path):
+            args += hide_args([os.path.realpath(path)])
+        elif os.path.exists(path):
+            args += ["--ro-bind", "/dev/null", os.path.realpath(path)]
     return args
 
 
