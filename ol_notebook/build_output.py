@@ -9,19 +9,54 @@ limit. Of that archive only a regular file named `*.whl` at its top is taken.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import shlex
 import tarfile
-from collections.abc import Sequence
+import tempfile
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from ol_notebook.errors import OLError
+from ol_notebook.index import IndexConfig, uv_binary
+from ol_notebook.index.uv import UV_COMMON_FLAGS, uv_sandbox_spec
+from ol_notebook.sandbox import Bind, Limits, Sandbox, SandboxError
 
 OUT_DIR = "/tmp/ol-build-out"  # inside the build's sandbox
 
 
 class BuildOutputError(OLError):
     """The build's output is not exactly one wheel."""
+
+
+class BuildFailed(OLError):
+    """The sdist's build failed or was stopped; the message names it and ends with its output."""
+
+
+def build_wheel_in_sandbox(sdist: Path, into: Path, *, python: str, index: IndexConfig, sandbox: Sandbox,
+                           limits: Limits, what: str, env: Mapping[str, str] | None = None,
+                           hidden: tuple[str, ...] = ()) -> tuple[Path, str]:
+    """Build `sdist` with `python` (uv build) in a sandbox that sees it read-only and writes no
+    host directory; the one wheel comes back into `into` (with its sha256). Network only when the
+    index is remote (build dependencies). `env` adds to uv's environment and `hidden` hides paths
+    (a build without a C compiler); `what` names the build in errors."""
+    build = [
+        uv_binary(), "build", *UV_COMMON_FLAGS, "--wheel", "--out-dir", OUT_DIR, "--python", python,
+        "--cache-dir", "/tmp/uv-cache", *index.uv_args(), str(sdist),
+    ]
+    spec = uv_sandbox_spec(streaming_build_command(build), index, [Bind(sdist)], fetches=index.is_remote,
+                           cwd="/tmp", limits=limits)
+    spec = dataclasses.replace(spec, env={**spec.env, **(env or {})}, hidden=hidden)
+    with tempfile.NamedTemporaryFile(prefix=".build-output-", suffix=".tar", dir=into) as spool:
+        try:
+            result = sandbox.run(spec, stdout=spool)
+        except SandboxError as error:
+            raise BuildFailed(f"{what} was stopped: {error}") from error
+        if result.returncode != 0:
+            tail = result.stderr.decode(errors="replace").strip()[-2000:]
+            raise BuildFailed(f"{what} failed (exit {result.returncode}):\n{tail}")
+        spool.flush()
+        return extract_wheel(Path(spool.name), into, what)
 
 
 def streaming_build_command(build: Sequence[str]) -> list[str]:
@@ -62,4 +97,5 @@ def _top_level_wheel(member: str) -> str | None:
     return name
 
 
-__all__ = ["OUT_DIR", "BuildOutputError", "extract_wheel", "streaming_build_command"]
+__all__ = ["OUT_DIR", "BuildFailed", "BuildOutputError", "build_wheel_in_sandbox", "extract_wheel",
+           "streaming_build_command"]

@@ -81,6 +81,12 @@ class Target:
         return ".".join(self.python.split(".")[:2])
 
     @property
+    def key(self) -> str:
+        """A directory-safe id of everything a wheel's fit depends on, e.g.
+        aws-lambda-3.12.11-manylinux_2_34_aarch64 (caches and closures are keyed by it)."""
+        return f"{self.engine}-{self.python}-{self.manylinux}"
+
+    @property
     def manylinux(self) -> str:
         """The target's own platform tag, e.g. manylinux_2_34_aarch64."""
         return f"manylinux_{self.glibc[0]}_{self.glibc[1]}_{self.machine}"

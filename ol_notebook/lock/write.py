@@ -121,14 +121,15 @@ def _package(item: Frozen) -> dict[str, Any]:
     if item.index:
         package["index"] = item.index
     if item.artifact.is_wheel:
-        package["wheels"] = [_file(item.artifact)]
+        package["wheels"] = [artifact_entry(item.artifact)]
     else:
-        package["sdist"] = _file(item.artifact)
+        package["sdist"] = artifact_entry(item.artifact)
     package["tool"] = {TOOL: {"import-names": sorted(entry.import_names), "store-key": pin.key}}
     return package
 
 
-def _file(artifact: Artifact) -> dict[str, Any]:
+def artifact_entry(artifact: Artifact) -> dict[str, Any]:
+    """A lock's `wheels` or `sdist` entry for an index file: name, url, size and sha256."""
     entry: dict[str, Any] = {"name": artifact.filename, "url": artifact.url}
     if artifact.size is not None:
         entry["size"] = artifact.size

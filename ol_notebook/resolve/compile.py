@@ -23,9 +23,11 @@ import os
 import re
 import tempfile
 import tomllib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import NamedTuple
 
+from packaging.markers import Marker
 from packaging.requirements import Requirement
 
 from ol_notebook.errors import OLError
@@ -71,29 +73,60 @@ def compile_requirements(
     `uv_cache` is mounted writable in a sandbox that may run package code: never give it a
     cache whose files are linked anywhere else (see the module's docstring).
     """
+    texts = requirement_texts(requirements)
+    run = run_uv_compile(texts, ["--python", runtime.python], index=index, sandbox=sandbox, uv_cache=uv_cache,
+                         limits=limits)
+    if run.lock is None:
+        raise classify_failure(run.stderr, index)
+    return Closure(requirements=texts, pins=pins_from_lock(run.lock, index.label), runtime_id=runtime.id,
+                   python_version=runtime.version, index=index.label)
+
+
+def requirement_texts(requirements: Sequence[Requirement | str]) -> tuple[str, ...]:
+    """The requirements as uv reads them; none at all is an error that says what to give."""
     texts = tuple(str(requirement) for requirement in requirements)
     if not texts:
         raise ResolveError("no requirements given: name at least one package, e.g. requests==2.20")
+    return texts
+
+
+class CompileRun(NamedTuple):
+    """One `uv pip compile`: its parsed PEP 751 lock, or None when it failed (then `stderr` says why)."""
+
+    lock: dict | None
+    stderr: str
+
+
+def run_uv_compile(texts: Sequence[str], target_args: Sequence[str], *, index: IndexConfig, sandbox: Sandbox,
+                   uv_cache: Path, limits: Limits) -> CompileRun:
+    """`uv pip compile` of `texts` in a sandbox, for the interpreter or target `target_args` name
+    (`--python X`, or `--python-version/--python-platform` and resolution flags)."""
     argv = [
         uv_binary(), "pip", "compile", *UV_COMMON_FLAGS, "-", "--format", "pylock.toml", "--generate-hashes",
-        "--no-header", "--quiet", "--python", runtime.python, "--cache-dir", str(uv_cache), *index.uv_args(),
+        "--no-header", "--quiet", *target_args, "--cache-dir", str(uv_cache), *index.uv_args(),
     ]
     # The requirements go in on stdin and the lock comes out on stdout: no host work directory.
     with tempfile.TemporaryFile(prefix="ol-compile-") as lock_file:
         spec = uv_sandbox_spec(argv, index, [Bind(uv_cache, writable=True, count_disk=False)], fetches=True,
                                cwd=RESOLVE_DIR, limits=limits)
         result = sandbox.run(spec, stdin=("\n".join(texts) + "\n").encode(), stdout=lock_file)
+        stderr = result.stderr.decode(errors="replace")
         if result.returncode != 0:
-            raise _classify(result.stderr.decode(errors="replace"), index)
+            return CompileRun(None, stderr)
         lock_file.seek(0)
         try:
-            lock = tomllib.load(lock_file)
+            return CompileRun(tomllib.load(lock_file), stderr)
         except tomllib.TOMLDecodeError as error:
             raise ResolveError(f"uv wrote no readable lock for {', '.join(texts)}: {error}") from error
-    pins = tuple(_pin(package, index.label) for package in lock.get("packages", ()))
-    return Closure(
-        requirements=texts, pins=pins, runtime_id=runtime.id, python_version=runtime.version, index=index.label
-    )
+
+
+def pins_from_lock(lock: dict, index: str, environment: Mapping[str, str] | None = None) -> tuple[Pin, ...]:
+    """uv's lock as pins; with `environment`, only the packages whose `marker` holds there."""
+    packages = lock.get("packages", ())
+    if environment is not None:
+        packages = [package for package in packages
+                    if "marker" not in package or Marker(package["marker"]).evaluate(dict(environment))]
+    return tuple(_pin(package, index) for package in packages)
 
 
 def _pin(package: dict, index: str) -> Pin:
@@ -122,7 +155,7 @@ _INVALID_FILE = re.compile(r"Because (\S+) has an invalid package format")
 _UNREACHABLE = ("Failed to fetch", "tcp connect error", "dns error", "error sending request")
 
 
-def _classify(stderr: str, index: IndexConfig) -> ResolveError:
+def classify_failure(stderr: str, index: IndexConfig) -> ResolveError:
     """Turn uv's report into an error that names the culprit and where we looked."""
     explanation = "\n".join(line.strip() for line in stderr.strip().splitlines() if line.strip())
     if match := _NOT_FOUND.search(stderr):

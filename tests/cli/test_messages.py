@@ -7,7 +7,7 @@ import pytest
 
 from ol_notebook.index import IndexConfig
 from ol_notebook.resolve import PackageNotFound
-from ol_notebook.resolve.compile import _classify
+from ol_notebook.resolve.compile import classify_failure
 from tests.engine import make_service
 from tests.localindex.wheelbuilder import Package, write_package
 from tests.store.test_distinfo import recorded_paths
@@ -45,7 +45,8 @@ def test_the_default_index_is_named_once():
     stderr = ("  \u00d7 No solution found when resolving dependencies:\n"
               "  \u2570\u2500\u25b6 Because nope-nope was not found in the package registry and you require "
               "nope-nope, we can conclude that your requirements are unsatisfiable.\n")
-    assert str(_classify(stderr, IndexConfig())) == "package 'nope-nope' was not found on the default index (PyPI)"
+    assert str(classify_failure(stderr, IndexConfig())) == (
+        "package 'nope-nope' was not found on the default index (PyPI)")
 
 
 def test_the_default_index_unreachable_reads_right_through_the_cli(run):

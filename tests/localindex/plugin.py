@@ -1,4 +1,5 @@
-"""pytest fixtures: a canary listener and the catalogue served over HTTP, once per session.
+"""pytest fixtures: a canary listener and the catalogue served over HTTP, once per session; and
+`platform_index`, the platform wheels of platforms.py on a server of their own.
 
 Enable with ``pytest_plugins = ["tests.localindex.plugin"]`` in the top-level conftest.
 """
@@ -15,6 +16,7 @@ import pytest
 from .canary import Canary
 from .catalogue import build_catalogue
 from .layouts import make_bandersnatch_mirror
+from .platforms import build_platform_index
 from .server import IndexServer
 
 
@@ -57,4 +59,15 @@ def local_index(tmp_path_factory: pytest.TempPathFactory, canary: Canary) -> Ite
     # Start first so evil-net can get the server's address baked in; pages are generated per request anyway.
     with IndexServer(files_dir) as server:
         build_catalogue(files_dir, canary=canary.address, index=server.address)
+        yield LocalIndex(server=server, files_dir=files_dir, canary=canary, work_dir=work_dir)
+
+
+@pytest.fixture(scope="session")
+def platform_index(tmp_path_factory: pytest.TempPathFactory, canary: Canary) -> Iterator[LocalIndex]:
+    """platforms.py's packages (manylinux x86_64/aarch64, abi3, sdists that compile) over HTTP."""
+    work_dir = tmp_path_factory.mktemp("platformindex")
+    files_dir = work_dir / "files"
+    files_dir.mkdir()
+    build_platform_index(files_dir)
+    with IndexServer(files_dir) as server:
         yield LocalIndex(server=server, files_dir=files_dir, canary=canary, work_dir=work_dir)

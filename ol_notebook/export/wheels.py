@@ -1,0 +1,115 @@
+"""A lambda's requirements as one checked wheel per package for a foreign target.
+
+Resolve for the target (resolve.py), then per pin: the best wheel by `Target.wheel_rank`,
+downloaded into the shared content-addressed cache (sha256 and size checked, only URLs of the
+configured index); else its sdist, built into a `py3-none-any` wheel (build.py). Every package
+that cannot be had is collected and reported together (MissingPackages): none is left out
+silently. A warm export downloads and builds nothing: files come from `ExportCaches.downloads`,
+built wheels from `ExportCaches.built`, and uv's index pages from `ExportCaches.resolve`.
+"""
+
+from __future__ import annotations
+
+import threading
+import zipfile
+from collections.abc import Sequence
+from email.parser import HeaderParser
+from pathlib import Path
+
+from ol_notebook.export.build import Built, build_for_target
+from ol_notebook.export.model import ExportCaches, ExportError, MissingPackage, MissingPackages, TargetWheel
+from ol_notebook.export.resolve import resolve_for_target
+from ol_notebook.export.target import Target
+from ol_notebook.index import DownloadError, IndexConfig, Runtime, download
+from ol_notebook.index.origins import artifact_url_problem
+from ol_notebook.puller import EventSink, PullEvent
+from ol_notebook.resolve import Artifact, Closure, Pin
+from ol_notebook.sandbox import Limits, Sandbox
+from ol_notebook.wheel_archive import archive_problem
+
+
+def wheels_for_target(requirements: Sequence[str], target: Target, *, index: IndexConfig, sandbox: Sandbox,
+                      caches: ExportCaches, limits: Limits, on_event: EventSink | None = None
+                      ) -> tuple[Closure, tuple[TargetWheel, ...]]:
+    """The closure of `requirements` resolved for `target`, and a local wheel for each of its pins.
+
+    ExportError when a file is not the configured index's or fails its checks; MissingPackages
+    naming every package with no wheel for the target (and why, and what to do).
+    """
+    emit = on_event or (lambda event: None)
+    host = Runtime.current()
+    emit(PullEvent("resolving", target.key, message=f"resolving {', '.join(requirements)} for {target.label}"))
+    closure, unresolvable = resolve_for_target(requirements, target, index=index, host=host, sandbox=sandbox,
+                                               uv_cache=caches.resolve, limits=limits)
+    if closure is None:
+        raise MissingPackages(target.label, unresolvable)
+    for pin in closure.pins:  # before anything is fetched: every file must be the index's own
+        for artifact in pin.artifacts:
+            if problem := artifact_url_problem(index, artifact.url):
+                raise ExportError(f"{pin.name} {pin.version}: refusing to download {artifact.url}: {problem}")
+    wheels: list[TargetWheel] = []
+    missing = list(unresolvable)
+    for pin in closure.pins:
+        got = _wheel_for(pin, target, index=index, host=host, sandbox=sandbox, caches=caches, limits=limits,
+                         emit=emit)
+        (missing if isinstance(got, MissingPackage) else wheels).append(got)
+    if missing:
+        raise MissingPackages(target.label, tuple(missing))
+    emit(PullEvent("done", target.key, message=f"{len(wheels)} wheel(s) for {target.label}"))
+    return closure, tuple(wheels)
+
+
+def best_wheel(pin: Pin, target: Target) -> Artifact | None:
+    """The pin's wheel that fits the target best, or None when none runs there."""
+    ranked = [(rank, wheel) for wheel in pin.wheels if (rank := target.wheel_rank(wheel.filename)) is not None]
+    return min(ranked, key=lambda pair: pair[0])[1] if ranked else None
+
+
+def _wheel_for(pin: Pin, target: Target, *, index: IndexConfig, host: Runtime, sandbox: Sandbox,
+               caches: ExportCaches, limits: Limits, emit: EventSink) -> TargetWheel | MissingPackage:
+    wheel = best_wheel(pin, target)
+    source = wheel or pin.sdist
+    if source is None:
+        offered = ", ".join(artifact.filename for artifact in pin.wheels) or "none"
+        return MissingPackage(pin.name, pin.version, f"no wheel for {target.manylinux} (offered: {offered}) and no "
+                              "sdist", f"pin a version with a wheel for {target.manylinux}")
+    path = _download(pin, source, caches.downloads, emit)
+    built: Built | MissingPackage | None = None
+    if wheel is None:
+        built = build_for_target(pin, path, target, index=index, host=host, sandbox=sandbox, built_dir=caches.built,
+                                 limits=limits, on_build=lambda mode: emit(PullEvent("building", pin.key,
+                                                                                     message=mode)))
+        if isinstance(built, MissingPackage):
+            emit(PullEvent("warning", pin.key, message=f"{pin.name} {pin.version}: {built.reason}"))
+            return built
+        path = built.wheel
+    if problem := archive_problem(path):
+        raise ExportError(f"{pin.name} {pin.version}: refusing {path.name}: {problem}")
+    emit(PullEvent("done", pin.key, message=path.name))
+    return TargetWheel(name=pin.name, version=pin.version, index=pin.index, source=source, wheel=path,
+                       built=built.mode if built else None, requires_python=_requires_python(path))
+
+
+def _download(pin: Pin, artifact: Artifact, cache: Path, emit: EventSink) -> Path:
+    """The file from the cache, or fetched into it; a `downloading` event only when bytes move."""
+    started = threading.Event()
+
+    def progress(done: int) -> None:
+        if not started.is_set():
+            started.set()
+            emit(PullEvent("downloading", pin.key, bytes_done=done, bytes_total=artifact.size))
+
+    try:
+        return download(artifact.url, artifact.sha256, artifact.filename, cache, progress, size=artifact.size)
+    except DownloadError as error:
+        raise ExportError(f"{pin.name} {pin.version}: {error}") from error
+
+
+def _requires_python(wheel: Path) -> str | None:
+    """The wheel's Requires-Python (from its METADATA), for the lock."""
+    with zipfile.ZipFile(wheel) as archive:
+        names = [name for name in archive.namelist() if name.count("/") == 1 and name.endswith(".dist-info/METADATA")]
+        if not names:
+            return None
+        headers = HeaderParser().parsestr(archive.read(names[0]).decode("utf-8", errors="replace"))
+    return headers["Requires-Python"]
