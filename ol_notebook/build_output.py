@@ -30,7 +30,11 @@ class BuildOutputError(OLError):
 
 
 class BuildFailed(OLError):
-    """The sdist's build failed or was stopped; the message names it and ends with its output."""
+    """The sdist's build failed; the message names it and ends with its output."""
+
+
+class BuildStopped(BuildFailed):
+    """The sandbox stopped the build at one of its limits (time, memory, processes, disk)."""
 
 
 def build_wheel_in_sandbox(sdist: Path, into: Path, *, python: str, index: IndexConfig, sandbox: Sandbox,
@@ -51,7 +55,7 @@ def build_wheel_in_sandbox(sdist: Path, into: Path, *, python: str, index: Index
         try:
             result = sandbox.run(spec, stdout=spool)
         except SandboxError as error:
-            raise BuildFailed(f"{what} was stopped: {error}") from error
+            raise BuildStopped(f"{what} was stopped: {error}") from error
         if result.returncode != 0:
             tail = result.stderr.decode(errors="replace").strip()[-2000:]
             raise BuildFailed(f"{what} failed (exit {result.returncode}):\n{tail}")
@@ -97,5 +101,5 @@ def _top_level_wheel(member: str) -> str | None:
     return name
 
 
-__all__ = ["OUT_DIR", "BuildFailed", "BuildOutputError", "build_wheel_in_sandbox", "extract_wheel",
+__all__ = ["OUT_DIR", "BuildFailed", "BuildOutputError", "BuildStopped", "build_wheel_in_sandbox", "extract_wheel",
            "streaming_build_command"]

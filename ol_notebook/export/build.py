@@ -11,6 +11,8 @@ directory (build_output's tar stream), has network only when the index is remote
 it hands back must be named for the package and version it was built for. Outcomes are cached in
 `ExportCaches.built` by sdist sha256, target and mode (the wheel, or that the build gave a
 platform wheel), so a warm export builds nothing; failures are not cached: they may be passing.
+A build stopped at a sandbox limit is an ExportError, not a missing package: building it again
+without a compiler would only hit the limit twice.
 """
 
 from __future__ import annotations
@@ -27,8 +29,8 @@ from pathlib import Path
 from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
 from packaging.version import Version
 
-from ol_notebook.build_output import BuildFailed, BuildOutputError, build_wheel_in_sandbox
-from ol_notebook.export.model import MissingPackage
+from ol_notebook.build_output import BuildFailed, BuildOutputError, BuildStopped, build_wheel_in_sandbox
+from ol_notebook.export.model import ExportError, MissingPackage
 from ol_notebook.export.target import Target
 from ol_notebook.index import IndexConfig, Runtime
 from ol_notebook.resolve import Pin
@@ -120,6 +122,8 @@ def _build(pin: Pin, sdist: Path, target: Target, mode: str, place: Path, *, ind
             wheel, _ = build_wheel_in_sandbox(
                 sdist, staging, python=host.python, index=index, sandbox=sandbox, limits=limits, what=what,
                 env=NO_COMPILER_ENV if no_compiler else None, hidden=compiler_paths() if no_compiler else ())
+        except BuildStopped as error:  # a limit, not a missing compiler: building again would not help
+            raise ExportError(f"{error}; raise the export's build limits if {pin.name} is that big") from error
         except (BuildFailed, BuildOutputError) as error:
             return _gist(str(error))
         if problem := _not_the_package(wheel.name, pin):

@@ -13,6 +13,7 @@ from __future__ import annotations
 import threading
 import zipfile
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from email.parser import HeaderParser
 from pathlib import Path
 
@@ -23,9 +24,12 @@ from ol_notebook.export.target import Target
 from ol_notebook.index import DownloadError, IndexConfig, Runtime, download
 from ol_notebook.index.origins import artifact_url_problem
 from ol_notebook.puller import EventSink, PullEvent
+from ol_notebook.puller import _serialized as serialized_sink  # thread-safe sink: shared, not copied
 from ol_notebook.resolve import Artifact, Closure, Pin
 from ol_notebook.sandbox import Limits, Sandbox
 from ol_notebook.wheel_archive import archive_problem
+
+DOWNLOADS = 8  # files fetched at once
 
 
 def wheels_for_target(requirements: Sequence[str], target: Target, *, index: IndexConfig, sandbox: Sandbox,
@@ -36,7 +40,7 @@ def wheels_for_target(requirements: Sequence[str], target: Target, *, index: Ind
     ExportError when a file is not the configured index's or fails its checks; MissingPackages
     naming every package with no wheel for the target (and why, and what to do).
     """
-    emit = on_event or (lambda event: None)
+    emit = serialized_sink(on_event)
     host = Runtime.current()
     emit(PullEvent("resolving", target.key, message=f"resolving {', '.join(requirements)} for {target.label}"))
     closure, unresolvable = resolve_for_target(requirements, target, index=index, host=host, sandbox=sandbox,
@@ -47,11 +51,18 @@ def wheels_for_target(requirements: Sequence[str], target: Target, *, index: Ind
         for artifact in pin.artifacts:
             if problem := artifact_url_problem(index, artifact.url):
                 raise ExportError(f"{pin.name} {pin.version}: refusing to download {artifact.url}: {problem}")
+    sources = {pin.key: _source(pin, target) for pin in closure.pins}
+    fetch = [(pin, source) for pin in closure.pins if isinstance(source := sources[pin.key], Artifact)]
+    with ThreadPoolExecutor(max_workers=DOWNLOADS) as pool:  # the network is the slow part of a cold export
+        paths = dict(zip((pin.key for pin, _ in fetch),
+                         pool.map(lambda item: _download(*item, caches.downloads, emit), fetch), strict=True))
     wheels: list[TargetWheel] = []
     missing = list(unresolvable)
     for pin in closure.pins:
-        got = _wheel_for(pin, target, index=index, host=host, sandbox=sandbox, caches=caches, limits=limits,
-                         emit=emit)
+        source = sources[pin.key]
+        got = source if isinstance(source, MissingPackage) else _wheel_for(
+            pin, source, paths[pin.key], target, index=index, host=host, sandbox=sandbox, caches=caches,
+            limits=limits, emit=emit)
         (missing if isinstance(got, MissingPackage) else wheels).append(got)
     if missing:
         raise MissingPackages(target.label, tuple(missing))
@@ -65,17 +76,21 @@ def best_wheel(pin: Pin, target: Target) -> Artifact | None:
     return min(ranked, key=lambda pair: pair[0])[1] if ranked else None
 
 
-def _wheel_for(pin: Pin, target: Target, *, index: IndexConfig, host: Runtime, sandbox: Sandbox,
-               caches: ExportCaches, limits: Limits, emit: EventSink) -> TargetWheel | MissingPackage:
-    wheel = best_wheel(pin, target)
-    source = wheel or pin.sdist
+def _source(pin: Pin, target: Target) -> Artifact | MissingPackage:
+    """The file to fetch for `pin`: its best wheel for the target, else its sdist."""
+    source = best_wheel(pin, target) or pin.sdist
     if source is None:
         offered = ", ".join(artifact.filename for artifact in pin.wheels) or "none"
         return MissingPackage(pin.name, pin.version, f"no wheel for {target.manylinux} (offered: {offered}) and no "
                               "sdist", f"pin a version with a wheel for {target.manylinux}")
-    path = _download(pin, source, caches.downloads, emit)
+    return source
+
+
+def _wheel_for(pin: Pin, source: Artifact, path: Path, target: Target, *, index: IndexConfig, host: Runtime,
+               sandbox: Sandbox, caches: ExportCaches, limits: Limits, emit: EventSink) -> TargetWheel | MissingPackage:
+    """The downloaded wheel, checked, or one built from the downloaded sdist."""
     built: Built | MissingPackage | None = None
-    if wheel is None:
+    if not source.is_wheel:
         built = build_for_target(pin, path, target, index=index, host=host, sandbox=sandbox, built_dir=caches.built,
                                  limits=limits, on_build=lambda mode: emit(PullEvent("building", pin.key,
                                                                                      message=mode)))

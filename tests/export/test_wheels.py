@@ -29,12 +29,15 @@ def caches_in(root: Path) -> ExportCaches:
     return caches
 
 
-def run_export(index_url: str, sandbox: Sandbox, caches: ExportCaches, requirements: list[str], target: Target
-               ) -> tuple[Closure, tuple[TargetWheel, ...], list[PullEvent]]:
-    """wheels_for_target on the index at `index_url` with test limits; also returns the events."""
+def run_export(index: IndexConfig | str, sandbox: Sandbox, caches: ExportCaches, requirements: list[str],
+               target: Target, limits: Limits = LIMITS) -> tuple[Closure, tuple[TargetWheel, ...], list[PullEvent]]:
+    """wheels_for_target on `index` (or the index at that URL), test limits by default; also returns
+    the events."""
     events: list[PullEvent] = []
-    closure, wheels = wheels_for_target(requirements, target, index=IndexConfig.from_options(index_url=index_url),
-                                        sandbox=sandbox, caches=caches, limits=LIMITS, on_event=events.append)
+    if isinstance(index, str):
+        index = IndexConfig.from_options(index_url=index)
+    closure, wheels = wheels_for_target(requirements, target, index=index,
+                                        sandbox=sandbox, caches=caches, limits=limits, on_event=events.append)
     return closure, wheels, events
 
 
@@ -144,3 +147,12 @@ def test_a_warm_export_downloads_and_builds_nothing(export: Export, tmp_path: Pa
     assert warm == cold
     assert files_of(tmp_path / "shared") == files
     assert {path: path.stat().st_mtime_ns for path in files} == stamps
+
+
+def test_a_pinned_version_without_a_wheel_for_the_target_is_tried_from_its_sdist_then_named(export: Export) -> None:
+    """numpyish==2.0 has no manylinux_2_26 wheel: its sdist is the only way, and it needs a compiler."""
+    with pytest.raises(MissingPackages) as caught:
+        export(["numpyish==2.0"], aws_target("x86_64", "3.11"))
+    (item,) = caught.value.missing
+    assert (item.name, item.version) == ("numpyish", "2.0")
+    assert "not py3-none-any" in item.reason and "manylinux_2_26_x86_64" in item.hint
