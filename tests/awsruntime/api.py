@@ -37,6 +37,15 @@ ERROR_TYPE_HEADER = "Lambda-Runtime-Function-Error-Type"
 
 
 @dataclass(frozen=True)
+class Invoke:
+    """An event with the context a caller may add: a mobile SDK's client context, a Cognito identity."""
+
+    event: Any
+    client_context: dict | None = None
+    cognito_identity: dict | None = None
+
+
+@dataclass(frozen=True)
 class Event:
     """One invocation waiting for the runtime: the event's JSON bytes and the headers it comes with."""
 

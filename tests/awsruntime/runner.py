@@ -31,7 +31,7 @@ from typing import Any
 from ol_notebook.sandbox import PYTHON, Bind, Limits, Sandbox, SandboxSpec
 from ol_notebook.sandbox.capture import Tail
 
-from .api import Outcome, RuntimeAPI
+from .api import Invoke, Outcome, RuntimeAPI
 
 RUNTIME_CLIENT = "awslambdaric"
 TASK_ROOT = "/var/task"
@@ -171,12 +171,14 @@ def lambda_spec(task: Path, layer: Path | None, files: RuntimeFiles, api: Runtim
 def run_bundle(function_zip: Path, events: Sequence[Any], *, work_dir: Path, sandbox: Sandbox,
                files: RuntimeFiles, layer_zip: Path | None = None, handler: str = HANDLER,
                function_name: str = "ol-test", settle_timeout: float = 90) -> Run:
-    """Unpack the bundle, queue `events` at a fresh Runtime API, run awslambdaric until each has its
-    outcome (or init failed, or the runtime ended), then end the sandbox."""
+    """Unpack the bundle, queue `events` (JSON values, or `Invoke` to add a client context or identity)
+    at a fresh Runtime API, run awslambdaric until each has its outcome (or init failed, or the runtime
+    ended), then end the sandbox."""
     task = unpack(function_zip, work_dir / "task")
     layer = unpack(layer_zip, work_dir / "opt") if layer_zip else None
     with RuntimeAPI(function_name) as api:
-        ids = [api.invoke(event) for event in events]
+        ids = [api.invoke(event.event, client_context=event.client_context, cognito_identity=event.cognito_identity)
+               if isinstance(event, Invoke) else api.invoke(event) for event in events]
         process = sandbox.start(lambda_spec(task, layer, files, api, handler=handler), stdin=subprocess.DEVNULL)
         assert process.stdout is not None and process.stderr is not None
         out, err = Tail(process.stdout), Tail(process.stderr)

@@ -8,7 +8,7 @@ import json
 import zipfile
 from pathlib import Path
 
-from tests.awsruntime.api import PREFIX, RuntimeAPI
+from tests.awsruntime.api import PREFIX, Invoke, RuntimeAPI
 from tests.awsruntime.plugin import BundleRunner
 
 HANDLER = '''
@@ -27,6 +27,8 @@ def lambda_handler(event, context):
         "cwd": os.getcwd(),
         "path": sys.path,
         "helper": __import__("helper").WORD,
+        "client": context.client_context and context.client_context.custom,
+        "identity": context.identity.cognito_identity_id,
     }
 '''
 
@@ -40,7 +42,10 @@ def make_zip(path: Path, files: dict[str, str]) -> Path:
 
 def test_events_results_errors_and_output(run_lambda: BundleRunner, tmp_path: Path) -> None:
     bundle = make_zip(tmp_path / "f.zip", {"lambda_function.py": HANDLER, "helper.py": "WORD = 'task'\n"})
-    run = run_lambda(bundle, [{"n": 1}, {"n": 21}, {"fail": "x"}, {"n": 5}])
+    identity = {"cognitoIdentityId": "us-east-1:abc", "cognitoIdentityPoolId": "us-east-1:pool"}
+    events = [{"n": 1}, Invoke({"n": 21}, client_context={"custom": {"k": "v"}}, cognito_identity=identity),
+              {"fail": "x"}, {"n": 5}]
+    run = run_lambda(bundle, events)
 
     first, second, failed, last = run.outcomes
     assert first and second and last and failed
@@ -51,6 +56,8 @@ def test_events_results_errors_and_output(run_lambda: BundleRunner, tmp_path: Pa
     assert first.value["remaining_ms"] > 0
     assert first.value["cwd"] == "/var/task"
     assert first.value["helper"] == "task"
+    assert (first.value["client"], first.value["identity"]) == (None, None)
+    assert (second.value["client"], second.value["identity"]) == ({"k": "v"}, "us-east-1:abc")
     path = first.value["path"]
     assert path[0] == "/var/task" and "/var/runtime" in path
     assert not [entry for entry in path if "site-packages" in entry and not entry.startswith("/opt/python")], path
@@ -65,6 +72,9 @@ def test_events_results_errors_and_output(run_lambda: BundleRunner, tmp_path: Pa
     assert "handling 21" in run.stdout
     assert "[ERROR] ValueError: bad event x" in run.stdout  # awslambdaric logs the error as Lambda does
     assert not run.init_errors
+    assert run.requests.count(f"GET {PREFIX}/invocation/next") >= 4  # a fifth may be waiting when the run ends
+    assert sorted(request.rsplit("/", 1)[1] for request in run.requests if request.startswith("POST")) == [
+        "error", "response", "response", "response"]
 
 
 def test_layer_is_on_sys_path(run_lambda: BundleRunner, tmp_path: Path) -> None:
