@@ -28,6 +28,8 @@ from importlib import metadata
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from packaging.requirements import Requirement
+
 from ol_notebook.sandbox import PYTHON, Bind, Limits, Sandbox, SandboxSpec
 from ol_notebook.sandbox.capture import Tail
 
@@ -70,8 +72,6 @@ def runtime_files(name: str = RUNTIME_CLIENT) -> RuntimeFiles:
 
 def _closure(name: str) -> list[metadata.Distribution]:
     """`name` and its requirements (those whose markers hold here), each once."""
-    from packaging.requirements import Requirement
-
     found: dict[str, metadata.Distribution] = {}
     todo = [name]
     while todo:

@@ -8,8 +8,11 @@ import json
 import zipfile
 from pathlib import Path
 
+import pytest
+
 from tests.awsruntime.api import PREFIX, Invoke, RuntimeAPI
 from tests.awsruntime.plugin import BundleRunner
+from tests.awsruntime.runner import RuntimeClientMissing, RuntimeFiles, runtime_files
 
 HANDLER = '''
 import json, os, sys
@@ -115,3 +118,15 @@ def test_double_refuses_unknown_request_ids_and_routes() -> None:
         assert connection.getresponse().status == 202
         outcome = api.outcome(request_id)
         assert outcome is not None and outcome.value == "ok"
+
+
+def test_a_missing_runtime_client_is_named_with_the_fix() -> None:
+    with pytest.raises(RuntimeClientMissing, match=r"not-an-installed-dist .*pip install -e '\.\[test\]'"):
+        runtime_files("not-an-installed-dist")
+
+
+def test_runtime_files_are_awslambdaric_and_its_requirements(aws_runtime_files: RuntimeFiles) -> None:
+    names = {entry.name for entry in aws_runtime_files.entries}
+    assert {"awslambdaric", "simplejson"} <= names
+    assert any(name.startswith("runtime_client") and name.endswith(".so") for name in names)
+    assert not [name for name in names if name.endswith(".dist-info") or name == "__pycache__"]
