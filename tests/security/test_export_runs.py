@@ -1,6 +1,7 @@
 """An exported bundle's code, run as Lambda runs it (tests/awsruntime), is contained by our sandbox: it
 reads no host file outside its binds, reaches no loopback port but the Runtime API's, has no network,
-and cannot change its own code or the runtime. Each attack runs in the handler and reports what it got."""
+and cannot change its own code, its layer or the runtime. Each attack runs in the handler and reports
+what it got."""
 
 from __future__ import annotations
 
@@ -55,16 +56,20 @@ def test_bundle_code_is_contained(run_lambda: BundleRunner, canary: Canary, tmp_
     bundle = tmp_path / "f.zip"
     with zipfile.ZipFile(bundle, "w") as archive:
         archive.writestr("lambda_function.py", ATTACKS)
+    layer = tmp_path / "layer.zip"
+    with zipfile.ZipFile(layer, "w") as archive:
+        archive.writestr("python/shared.py", "X = 1\n")
     event = {
         "read": [str(secret), "/etc/shadow", "/root/.bash_history", str(Path.home() / ".ssh/id_rsa"),
                  str(Path(__file__).resolve()), str(Path(sys.prefix, "pyvenv.cfg"))],
         "list": [str(tmp_path), "/work", str(Path.home())],
         "canary_port": canary.port,
-        "write": ["/var/task/lambda_function.py", "/var/runtime/awslambdaric/__init__.py", "/var/task/new.py"],
+        "write": ["/var/task/lambda_function.py", "/var/runtime/awslambdaric/__init__.py", "/var/task/new.py",
+                  "/opt/python/shared.py"],
     }
     before = canary.connections
 
-    (result,) = run_lambda(bundle, [event]).values
+    (result,) = run_lambda(bundle, [event], layer_zip=layer).values
 
     assert all(outcome.startswith("refused") for outcome in result["reads"].values()), result["reads"]
     home = result["listings"].pop(str(Path.home()))
