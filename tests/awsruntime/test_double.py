@@ -70,6 +70,10 @@ def test_events_results_errors_and_output(run_lambda: BundleRunner, tmp_path: Pa
     assert error["errorType"] == failed.error_type == "ValueError"
     assert error["errorMessage"] == "bad event x"
     assert error["requestId"] == failed.request_id
+    # awslambdaric sends no error-type header for a handler's exception (Lambda reads the body's errorType),
+    # but the X-Ray cause, which names the exception and the lambda's file.
+    cause = json.loads(failed.headers["lambda-runtime-function-xray-error-cause"])
+    assert cause["exceptions"][0]["type"] == "ValueError" and cause["paths"] == ["/var/task/lambda_function.py"]
     assert any('/var/task/lambda_function.py' in frame and "lambda_handler" in frame for frame in error["stackTrace"])
 
     assert "handling 21" in run.stdout
