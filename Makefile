@@ -50,11 +50,14 @@ test: setup
 screenshots: setup
 	OL_SIDEBAR_SCREENSHOTS=docs $(BIN)/pytest tests/sidebar/test_shells.py -k theme
 
+# bench/export.py compares with aws-lambda-builders (the [bench] extra) and downloads from PyPI.
 bench: setup
+	$(BIN)/pip install --quiet -e '.[bench]'
 	$(BIN)/python bench/pull.py
 	$(BIN)/python bench/invoke.py
 	$(BIN)/python bench/http_invoke.py
 	$(BIN)/python bench/network.py
+	$(BIN)/python bench/export.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache ol_notebook/labextension labextension/lib labextension/node_modules
