@@ -25,12 +25,18 @@ setup: $(VENV)/.installed $(LABEXTENSION)
 
 # The install's build hook builds the sidebar when ol_notebook/labextension is missing; the venv's
 # copy of it is then replaced by a link, so a rebuild shows in JupyterLab without reinstalling.
+# A reinstall drops that link first: pip's uninstall of the previous install would follow it and
+# delete the built sidebar's files from ol_notebook/labextension.
+SIDEBAR_LINK := $(LABEXTENSIONS_DIR)/ol-notebook
+UNLINK_SIDEBAR := if [ -L $(SIDEBAR_LINK) ]; then rm $(SIDEBAR_LINK); fi
+LINK_SIDEBAR := rm -rf $(SIDEBAR_LINK) && ln -s $(abspath ol_notebook/labextension) $(SIDEBAR_LINK)
+
 $(VENV)/.installed: pyproject.toml jupyter-config/server-config/ol_notebook.json
 	$(PYTHON) -m venv $(VENV)
+	$(UNLINK_SIDEBAR)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test]'
-	rm -rf $(LABEXTENSIONS_DIR)/ol-notebook
-	ln -s $(abspath ol_notebook/labextension) $(LABEXTENSIONS_DIR)/ol-notebook
+	$(LINK_SIDEBAR)
 	touch $@
 
 # The sidebar again when its sources changed since it was built.
@@ -52,7 +58,9 @@ screenshots: setup
 
 # bench/export.py compares with aws-lambda-builders (the [bench] extra) and downloads from PyPI.
 bench: setup
-	$(BIN)/pip install --quiet -e '.[bench]'
+	$(UNLINK_SIDEBAR)
+	$(BIN)/pip install --quiet -e '.[test,bench]'
+	$(LINK_SIDEBAR)
 	$(BIN)/python bench/pull.py
 	$(BIN)/python bench/invoke.py
 	$(BIN)/python bench/http_invoke.py
