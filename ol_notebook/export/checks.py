@@ -10,6 +10,7 @@ as far as needed.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -27,6 +28,7 @@ _ELFCLASS64 = 2
 _ELFDATA2LSB = 1  # little-endian: both x86_64 and aarch64 Lambda hosts
 MACHINE_NAMES = {3: "i386", 8: "mips", 20: "ppc", 21: "ppc64", 22: "s390", 40: "arm", 62: "x86_64", 183: "aarch64",
                  243: "riscv"}
+_PYCACHE = re.compile(r"__pycache__/([^./]+)\.[^/]*")  # a root module's cached bytecode
 _LARGEST_SHOWN = 5
 _PROBLEMS_SHOWN = 20
 
@@ -61,7 +63,9 @@ def check_shared_objects(packages: Sequence[PackageFiles], target: Target) -> No
 
 def check_no_overlap(packages: Sequence[PackageFiles], reserved: Mapping[str, str]) -> None:
     """No package writes a file of ours (`reserved`: path -> what it is), shadows one of our
-    modules by import name, or writes a file another package writes with other content."""
+    modules (by import name: a package directory or an extension module wins over a .py; or by a
+    `__pycache__/` entry, which an unchecked-hash pyc makes load whatever the source), or writes
+    a file another package writes with other content."""
     problems = []
     ours = {path.removesuffix(".py"): what for path, what in reserved.items() if path.endswith(".py")}
     owners: dict[str, tuple[PackageFiles, int, int]] = {}
@@ -72,6 +76,9 @@ def check_no_overlap(packages: Sequence[PackageFiles], reserved: Mapping[str, st
         for member in package.members:
             if (top := member.name.split("/", 1)[0]) in reserved:
                 problems.append(f"{package.label}: its file {member.name} would overwrite {reserved[top]}")
+            elif (cached := _PYCACHE.fullmatch(member.name)) is not None and cached.group(1) in ours:
+                problems.append(f"{package.label}: its file {member.name} is bytecode Python could load in place "
+                                f"of {ours[cached.group(1)]}")
             content = (member.size, member.source.info.CRC)
             first = owners.setdefault(member.name, (package, *content))
             if first[0] is not package and first[1:] != content:

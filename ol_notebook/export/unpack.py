@@ -86,7 +86,7 @@ def package_files(wheel: TargetWheel) -> PackageFiles:
             infos = archive.infolist()
     except (ValueError, OSError, zipfile.BadZipFile) as error:
         raise ExportError(f"{where} cannot go into a bundle: {error}") from None
-    members = []
+    members: dict[str, Member] = {}
     for info in infos:
         if info.is_dir():
             continue
@@ -95,9 +95,12 @@ def package_files(wheel: TargetWheel) -> PackageFiles:
             if data.group(1) not in _INSTALLED_DATA:
                 continue
             name = data.group(2)
-            if not name:
-                continue
+        if any(part in ("", ".", "..") for part in name.split("/")):
+            raise ExportError(f"{where} cannot go into a bundle: its member {info.filename!r} has an empty, '.' "
+                              "or '..' path component, which unzip would resolve to another file")
+        if name in members:
+            raise ExportError(f"{where} cannot go into a bundle: it has two members that install as {name!r}")
         executable = bool(stat.S_IMODE(info.external_attr >> 16) & 0o111)
         mode = 0o755 if executable or _SHARED_OBJECT.search(name) else 0o644
-        members.append(Member(name, mode, source=WheelMember(wheel.wheel, info)))
-    return PackageFiles(wheel, tuple(members))
+        members[name] = Member(name, mode, source=WheelMember(wheel.wheel, info))
+    return PackageFiles(wheel, tuple(members.values()))

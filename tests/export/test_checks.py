@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from ol_notebook.export.aws import RESERVED
 from ol_notebook.export.checks import (
     check_no_overlap,
     check_shared_objects,
@@ -16,8 +17,6 @@ from ol_notebook.export.target import aws_target
 from ol_notebook.export.unpack import package_files
 from tests.export.bundles import EM_AARCH64, EM_X86_64, elf_header, make_wheel
 
-RESERVED = {"lambda_function.py": "the handler AWS Lambda calls", "_ol_notebook_lambda.py": "the lambda's code",
-            "pylock.toml": "the bundle's lock"}
 ARM = aws_target("arm64", "3.12")
 X86 = aws_target("x86_64", "3.12")
 

@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import ast
 import glob
+import http.server
 import shutil
+import threading
 import zipfile
 from pathlib import Path
 
 import pytest
 
+from ol_notebook.errors import OLError
 from ol_notebook.export.build import NO_COMPILER_ENV, compiler_paths
 from ol_notebook.export.model import ExportError
 from ol_notebook.export.target import aws_target
@@ -94,3 +97,38 @@ def test_the_hidden_compiler_is_unusable_inside_by_any_name(tmp_path: Path, sand
     assert "gcc compiled" in run((), {"CC": "gcc", "CXX": "g++"})  # it does compile when not hidden...
     assert run(compiler_paths(), NO_COMPILER_ENV) == ""  # ...and nothing does when it is
     assert "/usr/lib/gcc" in compiler_paths()
+
+
+class ForeignLinks(http.server.BaseHTTPRequestHandler):
+    """An index whose one project page links its file on another service of the host (the canary)."""
+
+    target = ("127.0.0.1", 0)
+
+    def do_GET(self) -> None:
+        host, port = self.target
+        body = (f'<a href="http://{host}:{port}/leaky-1.0-py3-none-any.whl#sha256={"0" * 64}">'
+                "leaky-1.0-py3-none-any.whl</a>").encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+def test_an_index_linking_another_host_service_gets_nothing_from_it(tmp_path: Path, canary, sandbox: Sandbox) -> None:
+    handler = type("Handler", (ForeignLinks,), {"target": canary.address})
+    with http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler) as server:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        try:
+            before = canary.connections
+            with pytest.raises(OLError, match="leaky") as caught:
+                run_export(f"http://127.0.0.1:{server.server_address[1]}/simple", sandbox, caches_in(tmp_path),
+                           ["leaky"], TARGET)
+            assert f"{canary.host}:{canary.port}" in str(caught.value)  # the user is told which URL
+            assert canary.connections == before
+        finally:
+            server.shutdown()
+    assert [path for path in (tmp_path / "downloads").rglob("*") if path.is_file()] == []
