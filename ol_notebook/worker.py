@@ -268,7 +268,7 @@ class Worker:
                      on_event: EventSink | None = None) -> ExportResult:
         """Write lambda `name` (its current version, or its kept `version`) as a bundle for another
         engine into `out_dir`: to "aws-lambda" a function zip (and with `layer` a layer zip) for
-        `arch` and `python` (a minor like "3.12", default AWS's newest we know), or to "openlambda"
+        `arch` and `python` (a minor like "3.12", the default, or a full version), or to "openlambda"
         a registry tarball for its worker's Python. The lambda's requirements are resolved again for
         the target (the deployed pins are the host's); the blocking work runs in a thread."""
         lambda_version = self.registry.version(name, version)

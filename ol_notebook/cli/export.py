@@ -51,24 +51,25 @@ def add_export_command(commands: argparse._SubParsersAction) -> None:
 async def cmd_export(args: argparse.Namespace, worker: Worker) -> int:
     if args.upload and args.to != "openlambda":
         raise OLError("--upload is for --to openlambda: an AWS zip is deployed with the AWS CLI (see the README)")
-    printer = ProgressPrinter(sys.stderr)
+    printer, warned = ProgressPrinter(sys.stderr), []
 
     def show(event: PullEvent) -> None:
-        if event.kind == "warning":
-            print(f"warning: {event.key}: {event.message}", file=sys.stderr)
+        if event.kind == "warning":  # as it happens; the result's own warnings come again after the summary
+            warned.append(event.message)
+            print(f"warning: {event.message}", file=sys.stderr)
         else:
             printer(event)
 
     result = await worker.export(args.name, to=args.to, arch=args.arch or "x86_64", python=args.python,
                                  layer=args.layer, out_dir=args.out_dir, version=args.number, on_event=show)
-    print_summary(result)
+    print_summary(result, warned)
     if args.upload:
         print(upload_openlambda(result.files[0], args.upload, result.name))
     return 0
 
 
-def print_summary(result: ExportResult) -> None:
-    """The packages as a table, then the files written, then the warnings (on stderr)."""
+def print_summary(result: ExportResult, warned: list[str]) -> None:
+    """The packages as a table, then the files written, then the warnings not `warned` already (on stderr)."""
     total, count = sum(package.size for package in result.packages), len(result.packages)
     print(f"{result.name} for {result.target}: {count} package{'' if count == 1 else 's'}, {format_size(total)} "
           "unpacked")
@@ -77,7 +78,8 @@ def print_summary(result: ExportResult) -> None:
     for path in result.files:
         print(f"wrote {path} ({format_size(path.stat().st_size)})")
     for warning in result.warnings:
-        print(f"warning: {warning}", file=sys.stderr)
+        if warning not in warned:
+            print(f"warning: {warning}", file=sys.stderr)
 
 
 def summary_row(package: ExportedPackage) -> tuple[str, str, str, str, str]:

@@ -61,7 +61,8 @@ def export_lambda(client: Client, args: argparse.Namespace) -> ExportView:
         progress.finish(f"exported for {exported['target']}")
     uploaded = upload_openlambda(Path(exported["files"][0]), args.upload, args.name) if args.upload else None
     files = [(path, Path(path).stat().st_size) for path in exported["files"]]
-    return ExportView(export_table(exported), files, list(exported["warnings"]), uploaded, exported)
+    unsaid = [text for text in exported["warnings"] if text not in progress.view.warnings]  # shown by the progress
+    return ExportView(export_table(exported), files, unsaid, uploaded, exported)
 
 
 def export_table(exported: dict[str, Any]) -> Table:

@@ -3,6 +3,7 @@ platforms.py), then exported for AWS Lambda and OpenLambda by the real console s
 
 from __future__ import annotations
 
+import re
 import tarfile
 import zipfile
 from collections.abc import Iterator
@@ -15,7 +16,7 @@ from tests.export.registry_double import RegistryDouble, Upload
 run = cli_fixtures.run  # the console script in a fresh store and registry, here on the platform index
 
 CODE = "import fastmath\n\ndef f(event):\n    return fastmath.add(event['a'], event['b'])\n"
-REQUIREMENTS = "fastmath armdep puresdist"
+REQUIREMENTS = "fastmath armdep puresdist speedups"
 
 
 @pytest.fixture
@@ -34,25 +35,34 @@ def registry() -> Iterator[RegistryDouble]:
 
 @pytest.fixture
 def deployed(run, tmp_path):
-    """Lambda `calc` (fastmath's real C extension, a marker dependency, an sdist) deployed on this host."""
+    """Lambda `calc` (fastmath's real C extension, a marker dependency, a pure sdist, an sdist with an optional
+    C extension) deployed on this host."""
     (tmp_path / "calc.py").write_text(CODE)
     run("deploy", "calc", "calc.py", "--requirements", REQUIREMENTS)
     return run
 
 
+def table(stdout: str) -> dict[str, list[str]]:
+    """The summary's rows by package (columns are two or more spaces apart), and its header as "PACKAGE"."""
+    rows = [re.split(r"\s{2,}", line) for line in stdout.splitlines() if re.match(r"\S+\s{2,}\S", line)]
+    return {row[0]: row for row in rows}
+
+
 def test_an_arm64_export_writes_the_zip_and_prints_what_it_holds(deployed, tmp_path):
     result = deployed("export", "calc", "--to", "aws-lambda", "--arch", "arm64", "--python", "3.12", "-o", "out")
-    archive = tmp_path / "out" / "calc.zip"
+    assert "calc for AWS Lambda python3.12 arm64 (manylinux_2_34_aarch64): 6 packages" in result.stdout
     assert "wrote out/calc.zip (" in result.stdout
-    header, *rows = [line.split() for line in result.stdout.splitlines() if line.startswith(("PACKAGE", "fastmath",
-                                                                                              "armonly", "puresdist"))]
-    assert header == ["PACKAGE", "VERSION", "SIZE", "WHEEL", "TAGS", "BUILT"]
-    by_name = {row[0]: row for row in rows}
-    assert by_name["fastmath"][-2:] == ["cp312-cp312-manylinux_2_17_aarch64.manylinux2014_aarch64", "-"]
-    assert "armonly" in by_name  # its marker evaluated for the target (aarch64), not this x86_64 host
-    assert by_name["puresdist"][-1] == "sdist"
-    assert "AWS Lambda python3.12 arm64" in result.stdout
-    names = zipfile.ZipFile(archive).namelist()
+    rows = table(result.stdout)
+    assert rows.pop("PACKAGE") == ["PACKAGE", "VERSION", "SIZE", "WHEEL TAGS", "BUILT"]
+    assert {name: row[3:] for name, row in rows.items()} == {
+        "armdep": ["py3-none-any", "-"],
+        "armonly": ["py3-none-any", "-"],  # its marker evaluated for the target (aarch64), not this x86_64 host
+        "fastmath": ["cp312-cp312-manylinux_2_17_aarch64.manylinux2014_aarch64", "-"],
+        "plainpy": ["py3-none-any", "-"],
+        "puresdist": ["py3-none-any", "sdist"],
+        "speedups": ["py3-none-any", "sdist, no C compiler"],  # its C extension left out: the pure fallback
+    }
+    names = zipfile.ZipFile(tmp_path / "out" / "calc.zip").namelist()
     assert "lambda_function.py" in names and "pylock.toml" in names
     assert "fastmath.cpython-312-aarch64-linux-gnu.so" in names
 

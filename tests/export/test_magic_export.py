@@ -3,8 +3,11 @@ the archive; the kernel writes it beside the notebook and reads the summary from
 
 from __future__ import annotations
 
+import contextlib
+import urllib.error
 import zipfile
 
+import nbformat
 import pytest
 from IPython.core.error import UsageError
 
@@ -12,6 +15,7 @@ from ol_notebook.export.model import MissingPackages
 from ol_notebook.registry import RegistryError
 from tests.export import test_cli_export, test_rest_export
 from tests.export.registry_double import Upload
+from tests.jupyter_fixtures import execute_notebook
 from tests.magics import conftest as magics_fixtures
 from tests.magics.cells import cell, line
 
@@ -79,3 +83,20 @@ def test_what_cannot_be_exported_says_why(ipython, notebook_dir):
         line(ipython, "ol_export", "mx_cc --to aws-lambda --arch arm64")
     assert [item.name for item in missing.value.missing] == ["needscc"]
     assert not list(notebook_dir.iterdir())
+
+
+def test_in_a_kernel_the_server_started_the_export_lands_beside_the_notebook(jupyter_server_url):
+    """A real kernel started by the server (its working directory is the notebook's), through the REST API."""
+    server = jupyter_server_url
+    notebook = server.root_dir / "exporting.ipynb"
+    cells = ["%load_ext ol_notebook", f"%%ol_lambda nb_calc --requirements fastmath\n{CODE}",
+             "%ol_export nb_calc --to aws-lambda --arch arm64"]
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(text) for text in cells]), notebook)
+    try:
+        shown = execute_notebook(server, notebook).cells[2].outputs[-1]["data"]
+    finally:
+        with contextlib.suppress(urllib.error.HTTPError):
+            server.request("DELETE", "ol/lambdas/nb_calc")
+    archive = server.root_dir / "nb_calc.zip"
+    assert "fastmath.cpython-312-aarch64-linux-gnu.so" in zipfile.ZipFile(archive).namelist()
+    assert "cp312-cp312-manylinux_2_17_aarch64" in shown["text/html"] and str(archive) in shown["text/plain"]
