@@ -227,7 +227,8 @@ def _save(response: http.client.HTTPResponse, destination: Path) -> None:
             shutil.copyfileobj(response, file, CHUNK)
         os.replace(temporary, destination)
     except BaseException as error:
-        temporary.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):  # e.g. the directory is a file: there is nothing to remove
+            temporary.unlink()
         if isinstance(error, (ConnectionError, http.client.HTTPException)):
             raise ServerUnreachable(f"the export's answer broke off before its end: {error!r}") from None
         if isinstance(error, OSError):

@@ -11,6 +11,7 @@ import nbformat
 import pytest
 from IPython.core.error import UsageError
 
+from ol_notebook.errors import OLError
 from ol_notebook.export.model import MissingPackages
 from ol_notebook.registry import RegistryError
 from tests.export import test_cli_export, test_rest_export
@@ -79,10 +80,14 @@ def test_what_cannot_be_exported_says_why(ipython, notebook_dir):
     with pytest.raises(UsageError, match="--upload is for --to openlambda"):
         line(ipython, "ol_export", "mx_none --to aws-lambda --upload http://127.0.0.1:9")
     deploy(ipython, "mx_cc", "needscc", "def f(event):\n    return 1\n")
+    deploy(ipython, "mx_plain", "", "def f(event):\n    return 1\n")
+    (notebook_dir / "taken").write_text("a file, not a directory")
+    with pytest.raises(OLError, match=f"cannot write .*{notebook_dir / 'taken'}"):
+        line(ipython, "ol_export", "mx_plain --to aws-lambda -o taken")
     with pytest.raises(MissingPackages) as missing:
         line(ipython, "ol_export", "mx_cc --to aws-lambda --arch arm64")
     assert [item.name for item in missing.value.missing] == ["needscc"]
-    assert not list(notebook_dir.iterdir())
+    assert [path.name for path in notebook_dir.iterdir()] == ["taken"]
 
 
 def test_in_a_kernel_the_server_started_the_export_lands_beside_the_notebook(jupyter_server_url):
