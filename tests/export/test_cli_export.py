@@ -84,6 +84,12 @@ def test_an_openlambda_export_is_uploaded_to_a_registry(deployed, tmp_path, regi
         assert {"f.py", "requirements.in", "requirements.txt", "ol.yaml"} <= set(tar.getnames())
     assert registry.uploads == [Upload("calc", "application/gzip", archive.read_bytes())]
     assert f"uploaded calc.tar.gz ({archive.stat().st_size:,} bytes) to {registry.url}/registry/calc" in result.stdout
+    registry.answer_next(500, b"disk full")
+    failed = deployed("export", "calc", "--to", "openlambda", "--python", "3.12", "--upload", registry.url, ok=False)
+    assert failed.stderr.splitlines()[-1] == (
+        f"error: the OpenLambda registry at {registry.url}/registry/calc answered 500 Internal Server Error to the "
+        "upload of calc.tar.gz, not 201 Created: disk full")
+    assert "wrote calc.tar.gz (" in failed.stdout and len(registry.uploads) == 1  # the tarball is there to retry
 
 
 @pytest.mark.parametrize(("args", "said"), [
