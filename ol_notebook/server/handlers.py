@@ -293,8 +293,9 @@ class ExportRequest:
 
 class ExportHandler(OLHandler):
     """Lambda NAME as an archive for another engine: the server writes it into a temporary
-    directory of its own, answers its bytes and removes the directory; no path of the server's
-    is named by the request or the answer (only the archive's file name)."""
+    directory of its own, removed before the first byte of the answer (the open archive is read
+    after), so an export leaves nothing behind; no path of the server's is named by the request or
+    the answer (only the archive's file name). Its progress goes to the event stream."""
 
     @web.authenticated
     @authorized
