@@ -7,8 +7,9 @@ Amazon Linux 2 that is a version with only manylinux_2_28 wheels, which then fai
 (aws-lambda-builders' flaw). So the first pass is `--only-binary :all:`; a package uv names as
 having no usable wheel at all is then allowed its sdist (`--no-binary NAME`, uv's per-package
 override) and the resolve runs again, until it succeeds or a package has neither: that one is
-missing, and says so. Measured on the platform test index: numpy-like for python3.11 x86_64 picks
-1.0 (manylinux_2_17) instead of 2.0's sdist; each extra pass is one warm uv run (~0.1 s).
+missing, and says so. Measured here: numpy for python3.11 x86_64 (manylinux_2_17 to uv) is 2.4.6,
+which has no wheel for glibc 2.26, with uv's default and 2.2.6 (manylinux_2_17 wheel) this way;
+each sdist-only package costs one more uv run (0.06-0.3 s on the platform test index).
 
 The host's interpreter is still given (`--python`): uv builds an sdist's metadata with it when
 the sdist's own is not static, in the same sandbox as every compile.

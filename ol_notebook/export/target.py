@@ -178,7 +178,8 @@ def aws_target(arch: str = "x86_64", python: str = "3.12") -> Target:
 
 
 def openlambda_target(python: str = OPENLAMBDA_PYTHON) -> Target:
-    """OpenLambda's worker image (x86_64, Ubuntu 22.04's glibc); python is settable (X.Y.Z or X.Y)."""
+    """OpenLambda's worker image (x86_64, Ubuntu 22.04's glibc). python is settable for a worker
+    image of one's own: X.Y.Z, or X.Y meaning X.Y.0 (only `python_full_version` markers see the patch)."""
     match = _VERSION.fullmatch(python)
     if match is None:
         raise ExportError(f"the OpenLambda worker's python must be a version like 3.10.12, not {python!r}")

@@ -42,6 +42,7 @@ def wheels_for_target(requirements: Sequence[str], target: Target, *, index: Ind
     """
     emit = serialized_sink(on_event)
     host = Runtime.current()
+    caches.resolve.mkdir(parents=True, exist_ok=True)  # bound into uv's sandbox, so it must exist
     emit(PullEvent("resolving", target.key, message=f"resolving {', '.join(requirements)} for {target.label}"))
     closure, unresolvable = resolve_for_target(requirements, target, index=index, host=host, sandbox=sandbox,
                                                uv_cache=caches.resolve, limits=limits)

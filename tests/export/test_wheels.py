@@ -23,10 +23,8 @@ Export = Callable[..., tuple[Closure, tuple[TargetWheel, ...], list[PullEvent]]]
 
 
 def caches_in(root: Path) -> ExportCaches:
-    caches = ExportCaches(downloads=root / "downloads", resolve=root / "resolve", built=root / "built")
-    for path in (caches.downloads, caches.resolve, caches.built):
-        path.mkdir(parents=True, exist_ok=True)
-    return caches
+    """Caches under `root`, none of which exists yet: an export makes what it needs."""
+    return ExportCaches(downloads=root / "downloads", resolve=root / "resolve", built=root / "built")
 
 
 def run_export(index: IndexConfig | str, sandbox: Sandbox, caches: ExportCaches, requirements: list[str],
