@@ -14,6 +14,7 @@ from typing import Any
 
 from ol_notebook.deployment import Deployment
 from ol_notebook.errors import OLError
+from ol_notebook.export.model import ExportError, ExportResult, MissingPackage, MissingPackages
 from ol_notebook.index.config import IndexConfigError
 from ol_notebook.lock import LockError
 from ol_notebook.puller import EventSink, InstallError, PullError, PullEvent, PullReport
@@ -53,6 +54,10 @@ NDJSON = "application/x-ndjson"
 # Where a kernel finds the API of the server that started it: the server sets these, the magics read them.
 SERVER_URL_ENV = "OL_NOTEBOOK_SERVER_URL"
 SERVER_TOKEN_ENV = "OL_NOTEBOOK_SERVER_TOKEN"
+# An export answers its archive's bytes; what else it says travels in these headers.
+EXPORT_TARGET_HEADER = "X-OL-Export-Target"  # the target's label
+EXPORT_WARNINGS_HEADER = "X-OL-Export-Warnings"  # a JSON list of strings (ASCII: JSON escapes the rest)
+EXPORT_MEDIA_TYPES = {".zip": "application/zip", ".tar.gz": "application/gzip"}
 
 
 class BadRequest(OLError):
@@ -85,6 +90,7 @@ STATUS_BY_ERROR: tuple[tuple[type[BaseException], int], ...] = (
     (PullError, 422),
     (InstallError, 422),
     (LockError, 422),
+    (ExportError, 422),  # MissingPackages included: each missing package in its details
     (LambdaBusy, 429),
     (LambdaCancelled, 499),
     (LambdaError, 500),
@@ -105,7 +111,7 @@ _PLAIN_ERRORS: dict[str, type[OLError]] = {
     cls.__name__: cls
     for cls in (RegistryError, BadRequest, InvalidLambda, InvalidSettings, InvalidRequirementError, IndexConfigError,
                 PackageNotFound, VersionNotFound, ConflictError, ClosureError, InstallError, IndexUnreachable,
-                ResolveError, SandboxUnavailable, LambdaSpecError, StoreError, LockError)
+                ResolveError, SandboxUnavailable, LambdaSpecError, StoreError, LockError, ExportError)
 }
 _LAMBDA_ERRORS: dict[str, type[LambdaRuntimeError]] = {
     cls.__name__: cls
@@ -131,6 +137,8 @@ def error_to_json(error: BaseException) -> dict[str, Any]:
         details.update(reason=error.reason, traceback=error.traceback)
     elif isinstance(error, PullError):
         details["failures"] = {key: str(failure) for key, failure in error.failures.items()}
+    elif isinstance(error, MissingPackages):
+        details.update(target=error.target, missing=[asdict(item) for item in error.missing])
     return {"error": {"type": type(error).__name__, "message": str(error), "details": details}}
 
 
@@ -149,9 +157,16 @@ def error_from_json(status: int, body: Any) -> OLError:
     if kind in _LAMBDA_ERRORS:
         return _LAMBDA_ERRORS[kind].restored(name, message).with_output(details.get("stdout", ""),
                                                                        details.get("stderr", ""))
+    if kind == "MissingPackages" and isinstance(details.get("missing"), list):
+        return MissingPackages(str(details.get("target", "")), tuple(_missing(item) for item in details["missing"]))
     if kind in _PLAIN_ERRORS:
         return _PLAIN_ERRORS[kind](message)
     return APIError(kind, message, status, details)
+
+
+def _missing(data: Any) -> MissingPackage:
+    fields = data if isinstance(data, dict) else {}
+    return MissingPackage(*(str(fields.get(key, "")) for key in ("name", "version", "reason", "hint")))
 
 
 def lambda_settings_from_json(data: Any, defaults: LambdaSettings) -> LambdaSettings:
@@ -180,6 +195,24 @@ def invocation_to_json(invocation: Invocation) -> dict[str, Any]:
         "version": invocation.version,
         "auto_installed": list(invocation.auto_installed),
     }
+
+
+def exported_to_json(result: ExportResult) -> dict[str, Any]:
+    """What an export wrote (paths as strings) and the packages in it, as `summary_of_archive` reads them."""
+    return {"name": result.name, "target": result.target, "files": [str(path) for path in result.files],
+            "packages": [asdict(package) for package in result.packages], "warnings": list(result.warnings)}
+
+
+def export_file_name(name: str, to: str, part: str = "function") -> str:
+    """The name an export gives its archive (the REST client writes it under this name, and no other)."""
+    if to == "openlambda":
+        return f"{name}.tar.gz"
+    return f"{name}-layer.zip" if part == "layer" else f"{name}.zip"
+
+
+def export_media_type(filename: str) -> str:
+    """The media type of an archive an export writes, by its name."""
+    return next(media for suffix, media in EXPORT_MEDIA_TYPES.items() if filename.endswith(suffix))
 
 
 def entry_to_json(entry: Entry) -> dict[str, Any]:

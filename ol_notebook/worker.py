@@ -14,6 +14,7 @@ import os
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, replace
+from pathlib import Path
 from typing import Any
 
 from packaging.pylock import Pylock
@@ -29,6 +30,11 @@ from ol_notebook.deployment import (
     with_added,
 )
 from ol_notebook.errors import OLError
+from ol_notebook.export.aws import export_aws
+from ol_notebook.export.model import ExportCaches, ExportError, ExportResult
+from ol_notebook.export.openlambda import export_openlambda
+from ol_notebook.export.target import ENGINES as EXPORT_ENGINES
+from ol_notebook.export.target import Target, aws_target, openlambda_target
 from ol_notebook.invocations import InvocationLog, InvocationLogs
 from ol_notebook.lock import LockError, read_lock, refuse_direct_references, uv_version
 from ol_notebook.packages import PackageService
@@ -256,6 +262,32 @@ class Worker:
         self._keep_packages(name)
         return rolled
 
+    # Export
+    async def export(self, name: str, *, to: str, arch: str = "x86_64", python: str | None = None,
+                     layer: bool = False, out_dir: Path, version: int | None = None,
+                     on_event: EventSink | None = None) -> ExportResult:
+        """Write lambda `name` (its current version, or its kept `version`) as a bundle for another
+        engine into `out_dir`: to "aws-lambda" a function zip (and with `layer` a layer zip) for
+        `arch` and `python` (a minor like "3.12", the default, or a full version), or to "openlambda"
+        a registry tarball for its worker's Python. The lambda's requirements are resolved again for
+        the target (the deployed pins are the host's); the blocking work runs in a thread."""
+        lambda_version = self.registry.version(name, version)
+        target = export_target(to, arch, python, layer)
+        return await asyncio.to_thread(self._export, lambda_version, target, layer, Path(out_dir), on_event)
+
+    def _export(self, version: LambdaVersion, target: Target, layer: bool, out_dir: Path,
+                on_event: EventSink | None) -> ExportResult:
+        store, settings = self.packages.store, self.settings
+        common = {"out_dir": out_dir, "index": settings.index, "sandbox": self.packages.sandbox,
+                  "caches": ExportCaches(store.downloads_dir, store.resolve_cache_dir, store.root / "exports"),
+                  "limits": settings.install_limits, "on_event": on_event}
+        requirements = [str(requirement) for requirement in parse_requirements(
+            version.requirements.splitlines(), source=f"requirements of lambda {version.name!r}")]
+        if target.engine == "openlambda":
+            return export_openlambda(version.name, version.code, requirements, target,
+                                     environment=version.settings.env, **common)
+        return export_aws(version.name, version.code, requirements, target, layer=layer, **common)
+
     # Packages (blocking work runs in threads, so a server's event loop keeps serving)
     async def compile(self, requirements: str, source: str = "requirements") -> Closure:
         parsed = parse_requirements(requirements.splitlines(), source=source)
@@ -481,6 +513,20 @@ class Worker:
 
 def _ignore(event: PullEvent) -> None:
     pass
+
+
+def export_target(to: str, arch: str = "x86_64", python: str | None = None, layer: bool = False) -> Target:
+    """The target an export's options name; ExportError naming the option that does not fit
+    (front ends call this first to refuse a bad request before any work)."""
+    if to == "aws-lambda":
+        return aws_target(arch) if python is None else aws_target(arch, python)
+    if to != "openlambda":
+        raise ExportError(f"export target {to!r} is not known: use one of {', '.join(EXPORT_ENGINES)}")
+    if arch != "x86_64":
+        raise ExportError(f"arch {arch!r} is for AWS Lambda: an OpenLambda worker runs x86_64 only")
+    if layer:
+        raise ExportError("layer is for AWS Lambda: an OpenLambda tarball holds no layer")
+    return openlambda_target() if python is None else openlambda_target(python)
 
 
 def _root_name(name: str) -> str:

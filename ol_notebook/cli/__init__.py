@@ -2,7 +2,8 @@
 
 Layout: parser (the grammar: global options anywhere, the commands), packages (compile, pull,
 packages, verify, gc over the PackageService), lambdas (deploy, invoke, lambdas, logs, rm,
-rollback over the Worker), locks (lock, freeze over the Worker), table (the one way listings are printed).
+rollback over the Worker), locks (lock, freeze over the Worker), export (export over the Worker),
+table (the one way listings are printed).
 """
 
 from __future__ import annotations

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from ol_notebook.cli.export import add_export_command
 from ol_notebook.cli.lambdas import add_lambda_commands
 from ol_notebook.cli.locks import add_lock_commands
 from ol_notebook.cli.mirror import add_mirror_command
@@ -71,6 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_lambda_commands(commands)
     add_lock_commands(commands)
     add_mirror_command(commands)
+    add_export_command(commands)
     for command in commands.choices.values():
         command.epilog = epilog()
         command.formatter_class = argparse.RawDescriptionHelpFormatter

@@ -10,6 +10,7 @@ return the JSON shapes of `ol_notebook.api` and raise the engine's exceptions, a
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Any, Protocol
 
 from ol_notebook.api import SERVER_TOKEN_ENV, SERVER_URL_ENV
@@ -50,6 +51,10 @@ class Client(Protocol):
         """Call the lambda: result, stdout, stderr, duration, cold, version, auto_installed. With
         `on_event`, what it prints arrives there while it runs, as events of kind "stdout" and
         "stderr". An interrupt (KeyboardInterrupt) while it runs cancels the call in the engine."""
+
+    def export(self, name: str, options: dict[str, Any], out_dir: Path, on_event: EventSink) -> dict[str, Any]:
+        """Export lambda `name` (`options`: Worker.export's to, arch, python, layer, version) into `out_dir`
+        on this machine: name, target, files, packages (the summary), warnings."""
 
     def lambdas(self) -> list[dict[str, Any]]: ...
 

@@ -14,11 +14,13 @@ import threading
 import weakref
 from collections.abc import Callable, Coroutine
 from dataclasses import asdict
+from pathlib import Path
 from typing import Any, TypeVar
 
 from ol_notebook.api import (
     deployed_to_json,
     entry_to_json,
+    exported_to_json,
     invocation_to_json,
     lambda_settings_from_json,
     output_events,
@@ -103,6 +105,12 @@ class LocalClient:
             return invocation_to_json(await self.worker.invoke(name, event, on_output))
 
         return self._run(invoke, on_event)
+
+    def export(self, name: str, options: dict[str, Any], out_dir: Path, on_event: EventSink) -> dict[str, Any]:
+        async def export(sink: EventSink) -> dict[str, Any]:
+            return exported_to_json(await self.worker.export(name, out_dir=out_dir, on_event=sink, **options))
+
+        return self._run(export, on_event)
 
     def lambdas(self) -> list[dict[str, Any]]:
         return self._call(self.worker.lambdas)

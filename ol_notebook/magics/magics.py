@@ -23,9 +23,12 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
 from ol_notebook.errors import OLError
+from ol_notebook.export.target import AWS_ARCHES
+from ol_notebook.export.target import ENGINES as EXPORT_ENGINES
 from ol_notebook.lock import check_lock_path, read_lock, write_lock_file, written
 from ol_notebook.magics.client import Client, connect
 from ol_notebook.magics.errors import MagicError, rendered, shows_errors
+from ol_notebook.magics.export import ExportView, export_lambda
 from ol_notebook.magics.handle import LambdaHandle
 from ol_notebook.magics.lambdas import Binding, Lambdas, bind, described
 from ol_notebook.magics.progress import LiveProgress
@@ -318,6 +321,31 @@ class OLMagics(Magics):
         write_lock_file(output, text)
         print(written(text, output))
         return None
+
+    @magic_arguments()
+    @argument("-h", "--help", action="help", help="show this help")
+    @argument("name", metavar="NAME", help="the deployed lambda")
+    @argument("--to", required=True, choices=EXPORT_ENGINES, help="the engine the bundle is for")
+    @argument("--arch", choices=tuple(AWS_ARCHES), help="aws-lambda: the function's architecture (default x86_64)")
+    @argument("--python", metavar="X.Y",
+              help="the target's Python: aws-lambda 3.9 to 3.13 (default 3.12) or a full X.Y.Z; openlambda: its "
+                   "worker's (default its image's)")
+    @argument("--layer", action="store_true",
+              help="aws-lambda: the packages in a separate layer zip (NAME-layer.zip, under python/)")
+    @argument("--version", dest="number", type=int, metavar="N", help="a kept version of the lambda (default: current)")
+    @argument("-o", "--output", metavar="DIR", help="where to write (default: beside the notebook)")
+    @argument("--upload", metavar="URL",
+              help="openlambda: then POST the tarball to this OpenLambda registry (a worker, e.g. http://HOST:5000)")
+    @line_magic
+    @shows_errors
+    def ol_export(self, line: str) -> ExportView | None:
+        """Export a deployed lambda to run elsewhere: an AWS Lambda zip (and layer zip) or an OpenLambda
+        tarball, resolved again for the target's platform and Python; shows its packages (version, size,
+        wheel tags, whether built from an sdist) and the files written beside the notebook."""
+        args = _parse(self.ol_export, line)
+        if args is None:
+            return None
+        return export_lambda(self.client, args)
 
     def handle(self, name: str) -> LambdaHandle:
         """A handle on this engine; its tracebacks in cell lines if a cell of this session deployed it."""

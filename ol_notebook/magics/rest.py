@@ -11,18 +11,34 @@ from __future__ import annotations
 import contextlib
 import http.client
 import json
+import os
+import shutil
 import threading
 from collections.abc import Iterator
+from dataclasses import asdict
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from ol_notebook.api import API_PREFIX, NDJSON, error_from_json, event_from_json
+from ol_notebook.api import (
+    API_PREFIX,
+    EXPORT_MEDIA_TYPES,
+    EXPORT_TARGET_HEADER,
+    EXPORT_WARNINGS_HEADER,
+    NDJSON,
+    error_from_json,
+    event_from_json,
+    export_file_name,
+)
 from ol_notebook.errors import OLError
+from ol_notebook.export.summary import summary_of_archive
 from ol_notebook.puller import EventSink
 from ol_notebook.runtime import InvalidEvent
 
 JSON = "application/json"
 TOML = "application/toml"
+ARCHIVES = ", ".join(EXPORT_MEDIA_TYPES.values())
+CHUNK = 1 << 20
 # A kept-alive socket the server has closed in the meantime fails like this; the request is sent again.
 STALE_CONNECTION = (ConnectionResetError, BrokenPipeError)
 
@@ -80,6 +96,33 @@ class RestClient:
             raise InvalidEvent(name, str(error)) from None
         path = f"run/{_segment(name)}?details=1"
         return self._request("POST", path, body) if on_event is None else self._stream("POST", path, body, on_event)
+
+    def export(self, name: str, options: dict[str, Any], out_dir: Path, on_event: EventSink) -> dict[str, Any]:
+        """The server exports and answers the archive (a layer is asked for as a second part: the
+        export is warm by then); each is written here under the name the export gives it, and the
+        summary is read from the pylock.toml of the one holding the packages, with no further call.
+        The server's progress goes to its event stream, not here."""
+        parts = ("function", "layer") if options.get("layer") else ("function",)
+        files: list[Path] = []
+        target, warnings = "", []
+        for part in parts:
+            destination = out_dir / export_file_name(name, options["to"], part)
+            target, said = self._archive(name, {**options, "part": part}, destination)
+            files.append(destination)
+            warnings += [text for text in said if text not in warnings]
+        packages = summary_of_archive(files[-1])
+        return {"name": name, "target": target, "files": [str(path) for path in files],
+                "packages": [asdict(package) for package in packages], "warnings": warnings}
+
+    def _archive(self, name: str, body: dict[str, Any], destination: Path) -> tuple[str, list[str]]:
+        """One archive of an export written to `destination` (whole, or not at all): its target and warnings."""
+        with self._response("POST", f"lambdas/{_segment(name)}/export", body, f"{ARCHIVES}, {JSON}") as response:
+            if response.status >= 400:
+                raise error_from_json(response.status, _parse(response.read()))
+            _save(response, destination)
+            warnings = _parse(response.getheader(EXPORT_WARNINGS_HEADER, "[]").encode())
+            return response.getheader(EXPORT_TARGET_HEADER, ""), [str(text) for text in warnings
+                                                                  if isinstance(warnings, list)]
 
     def lambdas(self) -> list[dict[str, Any]]:
         return self._request("GET", "lambdas")["lambdas"]
@@ -173,6 +216,24 @@ class RestClient:
                 connection.close()
                 if not (reused and isinstance(error, STALE_CONNECTION)):
                     raise ServerUnreachable(f"cannot reach {self.where}: {error}") from None
+
+
+def _save(response: http.client.HTTPResponse, destination: Path) -> None:
+    """The body into `destination` through a temporary name: a cut answer leaves no file behind."""
+    temporary = destination.with_name(f".{destination.name}.{os.getpid()}.partial")
+    try:
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        with temporary.open("wb") as file:
+            shutil.copyfileobj(response, file, CHUNK)
+        os.replace(temporary, destination)
+    except BaseException as error:
+        with contextlib.suppress(OSError):  # e.g. the directory is a file: there is nothing to remove
+            temporary.unlink()
+        if isinstance(error, (ConnectionError, http.client.HTTPException)):
+            raise ServerUnreachable(f"the export's answer broke off before its end: {error!r}") from None
+        if isinstance(error, OSError):
+            raise OLError(f"cannot write the export to {destination}: {error.strerror or error}") from None
+        raise
 
 
 def _segment(name: str) -> str:

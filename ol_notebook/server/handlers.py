@@ -8,8 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import re
+import tempfile
 from collections.abc import Awaitable, Callable
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from jupyter_server.auth.decorator import authorized
@@ -19,6 +23,8 @@ from tornado import web
 from tornado.iostream import StreamClosedError
 
 from ol_notebook.api import (
+    EXPORT_TARGET_HEADER,
+    EXPORT_WARNINGS_HEADER,
     NDJSON,
     BadRequest,
     compiled_to_json,
@@ -26,6 +32,7 @@ from ol_notebook.api import (
     deployed_to_json,
     error_to_json,
     event_to_json,
+    export_media_type,
     gc_report_to_json,
     invocation_to_json,
     lambda_settings_from_json,
@@ -35,12 +42,14 @@ from ol_notebook.api import (
     status_for,
 )
 from ol_notebook.errors import OLError
+from ol_notebook.export.model import ExportError
+from ol_notebook.export.target import AWS_ARCHES, ENGINES
 from ol_notebook.lock import parse_lock
 from ol_notebook.puller import EventSink, PullEvent
 from ol_notebook.resolve import Closure
 from ol_notebook.runtime import InvalidEvent, Invocation
 from ol_notebook.server.progress import CLOSED, ProgressHub
-from ol_notebook.worker import Worker
+from ol_notebook.worker import Worker, export_target
 
 if TYPE_CHECKING:
     from ol_notebook.server.app import OLNotebookApp
@@ -51,6 +60,11 @@ HEARTBEAT_SECONDS = 15.0
 TOO_DEEP = "JSON readers take (about 1000 levels)"  # where json.loads gives up with RecursionError
 _MISSING = object()
 LOCK_SOURCE = "in the request's 'lock'"  # how errors name a lock sent as text
+EXPORT_FIELDS = ("to", "arch", "python", "layer", "part", "version")
+EXPORT_PARTS = ("function", "layer")
+PYTHON_VERSION = re.compile(r"3\.[0-9]{1,2}(\.[0-9]{1,3})?")  # X.Y or X.Y.Z; the target says which it knows
+MAX_VERSION = 2**31  # a lambda's version number fits an int32; anything larger is refused as odd
+CHUNK = 1 << 20  # an archive is answered in pieces of this size
 
 
 class OLHandler(APIHandler):
@@ -104,12 +118,7 @@ class OLHandler(APIHandler):
         operation_id = self.hub.new_operation(what)
 
         async def reported(on_event: EventSink) -> Any:
-            try:
-                return await operation(on_event)
-            except Exception as error:
-                failed = PullEvent("failed", subject, message=f"{type(error).__name__}: {error}")
-                self.hub.publish(event_to_json(failed, operation_id))
-                raise
+            return await self.reporting(operation_id, subject, operation(on_event))
 
         if NDJSON not in self.request.headers.get("Accept", ""):
             self._operation = asyncio.current_task()  # cancelled if the client leaves (see RunHandler)
@@ -136,6 +145,15 @@ class OLHandler(APIHandler):
             line = error_to_json(error)
         self.write(json.dumps(line) + "\n")
         self.finish(set_content_type=NDJSON)
+
+    async def reporting(self, operation_id: str, subject: str, operation: Awaitable[Any]) -> Any:
+        """What `operation` returns; if it fails, the event stream first gets a last "failed" event."""
+        try:
+            return await operation
+        except Exception as error:
+            failed = PullEvent("failed", subject, message=f"{type(error).__name__}: {error}")
+            self.hub.publish(event_to_json(failed, operation_id))
+            raise
 
     def on_connection_close(self) -> None:
         """The client left (an interrupted kernel, a closed tab): cancel a call it was waiting for."""
@@ -242,6 +260,66 @@ class LogsHandler(OLHandler):
         self.reply({"logs": [asdict(log) for log in logs]})
 
 
+@dataclass(frozen=True)
+class ExportRequest:
+    to: str
+    arch: str
+    python: str | None
+    layer: bool
+    part: str
+    version: int | None
+
+    @classmethod
+    def from_json(cls, body: dict[str, Any]) -> ExportRequest:
+        """Each field checked for its type and its values (400 naming it), then the target they make."""
+        unknown = sorted(set(body) - set(EXPORT_FIELDS))
+        if unknown:
+            raise BadRequest(f"unknown field(s) {', '.join(map(repr, unknown))}: an export takes "
+                             f"{', '.join(EXPORT_FIELDS)}")
+        request = cls(to=_choice(body, "to", ENGINES, _MISSING),
+                      arch=_choice(body, "arch", tuple(AWS_ARCHES), "x86_64"),
+                      python=_field(body, "python", str, None), layer=_field(body, "layer", bool, False),
+                      part=_choice(body, "part", EXPORT_PARTS, "function"), version=_version_field(body))
+        if request.python is not None and not PYTHON_VERSION.fullmatch(request.python):
+            raise BadRequest(f"'python' must be a version X.Y or X.Y.Z, not {_shown(request.python)}")
+        if request.part == "layer" and not request.layer:
+            raise BadRequest("'part' is 'layer' but 'layer' is false: only an export with a layer has one")
+        try:
+            export_target(request.to, request.arch, request.python, request.layer)
+        except ExportError as error:  # a value the target refuses (python 3.8, a layer for OpenLambda...)
+            raise BadRequest(str(error)) from None
+        return request
+
+
+class ExportHandler(OLHandler):
+    """Lambda NAME as an archive for another engine: the server writes it into a temporary
+    directory of its own, removed before the first byte of the answer (the open archive is read
+    after), so an export leaves nothing behind; no path of the server's is named by the request or
+    the answer (only the archive's file name). Its progress goes to the event stream."""
+
+    @web.authenticated
+    @authorized
+    async def post(self, name: str) -> None:
+        request = ExportRequest.from_json(self.json_body())
+        operation_id = self.hub.new_operation(f"export-{name}")
+        with tempfile.TemporaryDirectory(prefix="ol-export-") as directory:
+            result = await self.reporting(operation_id, name, self.worker.export(
+                name, to=request.to, arch=request.arch, python=request.python, layer=request.layer,
+                out_dir=Path(directory), version=request.version, on_event=self.hub.sink(operation_id)))
+            archive = result.files[EXPORT_PARTS.index(request.part)]
+            file = archive.open("rb")  # stays readable once its directory is gone, before a byte is sent
+        with file:
+            self.set_header("Content-Type", export_media_type(archive.name))
+            self.set_header("Content-Disposition", f'attachment; filename="{archive.name}"')
+            self.set_header("Content-Length", os.fstat(file.fileno()).st_size)
+            self.set_header(EXPORT_TARGET_HEADER, result.target)
+            self.set_header(EXPORT_WARNINGS_HEADER, json.dumps(list(result.warnings)))
+            while chunk := file.read(CHUNK):
+                self.write(chunk)
+                await self.flush()
+        self.finish()
+
+
 class RunHandler(OLHandler):
     """OpenLambda's run/NAME: the event in, the handler's result out (with `details=1`, also its
     output, duration, cold start and version).
@@ -338,6 +416,32 @@ class RequirementsLockHandler(OLHandler):
         self.reply_lock(await self.worker.lock(requirements, source="the request's requirements"))
 
 
+def _choice(body: dict[str, Any], key: str, allowed: tuple[str, ...], default: Any) -> str:
+    """One of `allowed`; absent or null is `default` (or, when it is _MISSING, refused)."""
+    value = body.get(key)
+    if value is None:
+        if default is _MISSING:
+            raise BadRequest(f"the request needs a {key!r} field: one of {', '.join(allowed)}")
+        return default
+    if not isinstance(value, str) or value not in allowed:
+        raise BadRequest(f"{key!r} must be one of {', '.join(allowed)}, not {_shown(value)}")
+    return value
+
+
+def _shown(value: Any) -> str:
+    """A value as a message can quote it: its repr, cut short (a request may send megabytes)."""
+    text = repr(value)
+    return text if len(text) <= 40 else text[:39] + "…"
+
+
+def _version_field(body: dict[str, Any]) -> int | None:
+    number = body.get("version")
+    if number is not None and (not isinstance(number, int) or isinstance(number, bool)
+                               or not 1 <= number < MAX_VERSION):
+        raise BadRequest(f"'version' must be a version number (1 or more) or null, not {_shown(number)}")
+    return number
+
+
 def _value(invocation: Invocation) -> Any:
     return invocation.value
 
@@ -426,6 +530,7 @@ ROUTES: tuple[tuple[str, type[OLHandler]], ...] = (
     ("/lambdas/{name}/rollback", RollbackHandler),
     ("/lambdas/{name}/logs", LogsHandler),
     ("/lambdas/{name}/lock", LockHandler),
+    ("/lambdas/{name}/export", ExportHandler),
     ("/lock", RequirementsLockHandler),
     ("/run/{name}", RunHandler),
     ("/compile", CompileHandler),
