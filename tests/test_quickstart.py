@@ -3,6 +3,9 @@ kernel that the server started (so its magics use the server's REST API), on the
 
 from __future__ import annotations
 
+import tomllib
+import zipfile
+
 import nbformat
 import pytest
 
@@ -74,3 +77,15 @@ def test_the_kernel_used_the_servers_engine(executed, lab):
     assert sorted(path.name for path in lab.registry_dir.iterdir()) == ["countdown", "hello", "legacy", "reader"]
     assert lab.request("GET", "ol/lambdas/hello/logs")["logs"][-1]["ok"] is True
     assert lab.request("GET", "ol/lambdas/hello")["version"] == 2  # section 7 deployed it again, for a rollback
+
+
+def test_hello_is_exported_for_aws_lambda_on_arm64_beside_the_notebook(executed, lab):
+    shown = "".join(text(output) + output.get("data", {}).get("text/html", "")
+                    for output in outputs(executed, "%ol_export hello"))
+    assert "six" in shown and "1.17.0" in shown and "arm64" in shown
+    with zipfile.ZipFile(lab.root_dir / "exports" / "hello.zip") as bundle:
+        names = bundle.namelist()
+        lock = tomllib.loads(bundle.read("pylock.toml").decode())
+    assert "lambda_function.py" in names and any(name.startswith("six") for name in names)
+    assert [package["name"] for package in lock["packages"]] == ["six"]
+    assert 'platform_machine == "aarch64"' in lock["environments"][0]
