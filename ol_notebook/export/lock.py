@@ -18,8 +18,8 @@ from packaging.utils import canonicalize_name
 from ol_notebook.export.model import ExportError
 from ol_notebook.export.target import Target
 from ol_notebook.export.unpack import PackageFiles
-from ol_notebook.lock import LockError, environment_marker, lock_from_dict, lock_text, uv_version
-from ol_notebook.lock.write import CREATED_BY, TOOL, artifact_entry
+from ol_notebook.lock import LockError, lock_from_dict, lock_text, uv_version
+from ol_notebook.lock.write import TOOL, artifact_entry, lock_document
 
 
 def target_lock(target: Target, requirements: Sequence[str], packages: Sequence[PackageFiles]) -> str:
@@ -28,14 +28,7 @@ def target_lock(target: Target, requirements: Sequence[str], packages: Sequence[
     tool: dict[str, Any] = {"requirements": list(requirements), "target": target.label}
     if version := uv_version():
         tool["uv-version"] = version
-    data = {
-        "lock-version": "1.0",
-        "environments": [environment_marker(target)],
-        "requires-python": f"=={target.python}",
-        "created-by": CREATED_BY,
-        "packages": [_package(files) for files in sorted(packages, key=_name)],
-        "tool": {TOOL: tool},
-    }
+    data = lock_document(target, [_package(files) for files in sorted(packages, key=_name)], tool)
     try:
         return lock_text(lock_from_dict(data, f"the lock written for {target.label}"))
     except LockError as error:

@@ -46,15 +46,21 @@ def lock_closure(closure: Closure, entry_of: Callable[[str], EntryMetadata | Non
     tool: dict[str, Any] = {"requirements": list(closure.requirements)}
     if uv_version:
         tool["uv-version"] = uv_version
-    data = {
+    data = lock_document(runtime, [_package(item) for item in packages], tool)
+    return lock_from_dict(data, f"the lock written for {', '.join(closure.requirements) or 'no requirements'}")
+
+
+def lock_document(target: HasEnvironment, packages: list[dict[str, Any]], tool: dict[str, Any]) -> dict[str, Any]:
+    """A lock of ours as PEP 751's TOML dict: `packages` for exactly `target` (its marker is the one
+    environment, its Python the one requires-python), with our `[tool.ol-notebook]` table."""
+    return {
         "lock-version": "1.0",
-        "environments": [environment_marker(runtime)],
-        "requires-python": f"=={runtime.environment['python_full_version']}",
+        "environments": [environment_marker(target)],
+        "requires-python": f"=={target.environment['python_full_version']}",
         "created-by": CREATED_BY,
-        "packages": [_package(item) for item in packages],
+        "packages": packages,
         "tool": {TOOL: tool},
     }
-    return lock_from_dict(data, f"the lock written for {', '.join(closure.requirements) or 'no requirements'}")
 
 
 def lock_text(lock: Pylock) -> str:
