@@ -43,6 +43,7 @@ from ol_notebook.resolve import Artifact, Closure, Pin, check_closure
 from ol_notebook.sandbox import Bind, Limits, Sandbox, SandboxError
 from ol_notebook.sandbox.disk import remove_tree
 from ol_notebook.store import Entry, EntryMetadata, Store
+from ol_notebook.store.distinfo import RecordRow, parse_record
 from ol_notebook.wheel_archive import archive_problem
 
 DEFAULT_LIMITS = Limits(timeout=900.0, memory=4 << 30, processes=512, disk=8 << 30)
@@ -170,7 +171,7 @@ class Puller:
                 if not artifact.is_wheel:
                     emit(PullEvent("building", pin.key))
                     wheel = built = self._build(pin, wheel)
-                _check_unpacked_size(pin, wheel, self.limits.disk)
+                shipped = _shipped_record(pin, wheel, self.limits.disk)
                 if problem := archive_problem(wheel):
                     raise InstallError(f"{pin.name} {pin.version}: refusing {wheel.name}: {problem}")
                 emit(PullEvent("installing", pin.key))
@@ -185,7 +186,7 @@ class Puller:
                     installed_at=datetime.now(UTC).isoformat(timespec="seconds"),
                     install_seconds=round(time.perf_counter() - started, 4),
                     built_wheel=built.name if built else None,
-                ))
+                ), shipped)
             except BaseException as error:
                 remove_tree(staging)
                 if isinstance(error, OLError):
@@ -276,20 +277,25 @@ def _choose(pin: Pin, runtime: Runtime) -> Artifact:
     )
 
 
-def _check_unpacked_size(pin: Pin, wheel: Path, limit: int | None) -> None:
-    """Refuse a wheel whose declared unpacked size exceeds the disk limit before unpacking it."""
-    if limit is None:
-        return
+def _shipped_record(pin: Pin, wheel: Path, limit: int | None) -> list[RecordRow]:
+    """The wheel's own RECORD, which publish holds the install to (the wheel's sha256 vouches for
+    it, not for uv's cached copy); a wheel whose declared unpacked size exceeds the disk limit is
+    refused here, before it is unpacked."""
     try:
         with zipfile.ZipFile(wheel) as archive:
-            size = sum(info.file_size for info in archive.infolist())
-    except zipfile.BadZipFile as error:
+            infos = archive.infolist()
+            size = sum(info.file_size for info in infos)
+            rows = [row for info in infos if info.filename.count("/") == 1
+                    and info.filename.endswith(".dist-info/RECORD")
+                    for row in parse_record(archive.read(info).decode("utf-8"))]
+    except (zipfile.BadZipFile, OSError, UnicodeError, ValueError) as error:
         raise InstallError(f"{wheel.name} for {pin.name} {pin.version} is not a valid wheel: {error}") from error
-    if size > limit:
+    if limit is not None and size > limit:
         raise InstallError(
             f"{pin.name} {pin.version} unpacks to {size:,} bytes, over the install disk limit of {limit:,} bytes; "
             "raise the disk limit to install it"
         )
+    return rows
 
 
 def _serialized(sink: EventSink | None) -> EventSink:
