@@ -12,7 +12,7 @@ Which sandbox may write what (the store's entries share inodes with `work/uv-cac
   path. That is safe because no package code runs there: uv unpacks the wheel (`--no-deps
   --offline --no-index`, one local file) and `--compile-bytecode` only compiles its sources,
   it does not execute them; the files then land in a staging directory that publish verifies
-  against RECORD and freezes.
+  against RECORD, held to the RECORD inside the wheel (whose sha256 was checked), and freezes.
 - an sdist build runs the package's own build backend, so it sees the sdist read-only and
   writes nothing of the host's: its output and a private uv cache live in its own sized /tmp,
   and the wheel comes back as a tar stream on stdout (build_output.py), bounded by the disk
@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import threading
 import time
-import zipfile
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -43,8 +42,7 @@ from ol_notebook.resolve import Artifact, Closure, Pin, check_closure
 from ol_notebook.sandbox import Bind, Limits, Sandbox, SandboxError
 from ol_notebook.sandbox.disk import remove_tree
 from ol_notebook.store import Entry, EntryMetadata, Store
-from ol_notebook.store.distinfo import RecordRow, parse_record
-from ol_notebook.wheel_archive import archive_problem
+from ol_notebook.wheel_archive import read_wheel
 
 DEFAULT_LIMITS = Limits(timeout=900.0, memory=4 << 30, processes=512, disk=8 << 30)
 
@@ -124,9 +122,11 @@ class Puller:
             emit(PullEvent("queued", pin.key, bytes_total=_choose(pin, self.runtime).size))
         failures: dict[str, OLError] = {}
         if missing:
+            # Biggest first: the install that ends last sets the pull's time, so it must not start last.
+            biggest_first = sorted(missing, key=lambda pin: -(_choose(pin, self.runtime).size or 0))
             with ThreadPoolExecutor(max_workers=min(self.concurrency, len(missing))) as pool:
-                outcomes = {pin.key: pool.submit(self._install_one, pin, emit) for pin in missing}
-            for key, outcome in outcomes.items():
+                outcomes = {pin.key: pool.submit(self._install_one, pin, emit) for pin in biggest_first}
+            for key, outcome in sorted(outcomes.items()):
                 error = outcome.exception()
                 if error is None:
                     installed = outcome.result()
@@ -171,9 +171,10 @@ class Puller:
                 if not artifact.is_wheel:
                     emit(PullEvent("building", pin.key))
                     wheel = built = self._build(pin, wheel)
-                shipped = _shipped_record(pin, wheel, self.limits.disk)
-                if problem := archive_problem(wheel):
-                    raise InstallError(f"{pin.name} {pin.version}: refusing {wheel.name}: {problem}")
+                archive = read_wheel(wheel)
+                if archive.problem:
+                    raise InstallError(f"{pin.name} {pin.version}: refusing {wheel.name}: {archive.problem}")
+                _check_unpacked_size(pin, archive.unpacked_size, self.limits.disk)
                 emit(PullEvent("installing", pin.key))
                 self._install_wheel(pin, wheel, staging)
                 entry = self.store.publish(pin.key, staging, EntryMetadata(
@@ -186,7 +187,7 @@ class Puller:
                     installed_at=datetime.now(UTC).isoformat(timespec="seconds"),
                     install_seconds=round(time.perf_counter() - started, 4),
                     built_wheel=built.name if built else None,
-                ), shipped)
+                ), archive.record)
             except BaseException as error:
                 remove_tree(staging)
                 if isinstance(error, OLError):
@@ -277,25 +278,13 @@ def _choose(pin: Pin, runtime: Runtime) -> Artifact:
     )
 
 
-def _shipped_record(pin: Pin, wheel: Path, limit: int | None) -> list[RecordRow]:
-    """The wheel's own RECORD, which publish holds the install to (the wheel's sha256 vouches for
-    it, not for uv's cached copy); a wheel whose declared unpacked size exceeds the disk limit is
-    refused here, before it is unpacked."""
-    try:
-        with zipfile.ZipFile(wheel) as archive:
-            infos = archive.infolist()
-            size = sum(info.file_size for info in infos)
-            rows = [row for info in infos if info.filename.count("/") == 1
-                    and info.filename.endswith(".dist-info/RECORD")
-                    for row in parse_record(archive.read(info).decode("utf-8"))]
-    except (zipfile.BadZipFile, OSError, UnicodeError, ValueError) as error:
-        raise InstallError(f"{wheel.name} for {pin.name} {pin.version} is not a valid wheel: {error}") from error
+def _check_unpacked_size(pin: Pin, size: int, limit: int | None) -> None:
+    """Refuse a wheel whose declared unpacked size exceeds the disk limit before unpacking it."""
     if limit is not None and size > limit:
         raise InstallError(
             f"{pin.name} {pin.version} unpacks to {size:,} bytes, over the install disk limit of {limit:,} bytes; "
             "raise the disk limit to install it"
         )
-    return rows
 
 
 def _serialized(sink: EventSink | None) -> EventSink:

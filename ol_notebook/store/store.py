@@ -28,6 +28,12 @@ metadata, running its code) gets `work/resolve-cache` whose files are never link
 entry, and an sdist build gets a private cache in its sandbox's /tmp. `integrity.json` records
 the hashes of the bytecode the installer generated and a stat signature, so `verify` checks
 every file and `check_entries` notices a change cheaply before a lambda runs the entry.
+
+Publish hashes every file of an install against its RECORD, and holds that RECORD to the one
+inside the wheel (uv copies its cached one, which a writer of the cache could rewrite with the
+file). A warm install's files are hard links of cache files that an earlier publish of the same
+wheel hashed already; `verified.py` remembers those by inode and mtime so they are not hashed
+again, and says why that is safe.
 """
 
 from __future__ import annotations
