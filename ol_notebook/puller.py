@@ -122,11 +122,9 @@ class Puller:
             emit(PullEvent("queued", pin.key, bytes_total=_choose(pin, self.runtime).size))
         failures: dict[str, OLError] = {}
         if missing:
-            # Biggest first: the install that ends last sets the pull's time, so it must not start last.
-            biggest_first = sorted(missing, key=lambda pin: -(_choose(pin, self.runtime).size or 0))
             with ThreadPoolExecutor(max_workers=min(self.concurrency, len(missing))) as pool:
-                outcomes = {pin.key: pool.submit(self._install_one, pin, emit) for pin in biggest_first}
-            for key, outcome in sorted(outcomes.items()):
+                outcomes = {pin.key: pool.submit(self._install_one, pin, emit) for pin in missing}
+            for key, outcome in outcomes.items():
                 error = outcome.exception()
                 if error is None:
                     installed = outcome.result()
