@@ -12,7 +12,7 @@ Which sandbox may write what (the store's entries share inodes with `work/uv-cac
   path. That is safe because no package code runs there: uv unpacks the wheel (`--no-deps
   --offline --no-index`, one local file) and `--compile-bytecode` only compiles its sources,
   it does not execute them; the files then land in a staging directory that publish verifies
-  against RECORD and freezes.
+  against RECORD, held to the RECORD inside the wheel (whose sha256 was checked), and freezes.
 - an sdist build runs the package's own build backend, so it sees the sdist read-only and
   writes nothing of the host's: its output and a private uv cache live in its own sized /tmp,
   and the wheel comes back as a tar stream on stdout (build_output.py), bounded by the disk
@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import threading
 import time
-import zipfile
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -43,7 +42,7 @@ from ol_notebook.resolve import Artifact, Closure, Pin, check_closure
 from ol_notebook.sandbox import Bind, Limits, Sandbox, SandboxError
 from ol_notebook.sandbox.disk import remove_tree
 from ol_notebook.store import Entry, EntryMetadata, Store
-from ol_notebook.wheel_archive import archive_problem
+from ol_notebook.wheel_archive import read_wheel
 
 DEFAULT_LIMITS = Limits(timeout=900.0, memory=4 << 30, processes=512, disk=8 << 30)
 
@@ -170,9 +169,10 @@ class Puller:
                 if not artifact.is_wheel:
                     emit(PullEvent("building", pin.key))
                     wheel = built = self._build(pin, wheel)
-                _check_unpacked_size(pin, wheel, self.limits.disk)
-                if problem := archive_problem(wheel):
-                    raise InstallError(f"{pin.name} {pin.version}: refusing {wheel.name}: {problem}")
+                archive = read_wheel(wheel)
+                if archive.problem:
+                    raise InstallError(f"{pin.name} {pin.version}: refusing {wheel.name}: {archive.problem}")
+                _check_unpacked_size(pin, archive.unpacked_size, self.limits.disk)
                 emit(PullEvent("installing", pin.key))
                 self._install_wheel(pin, wheel, staging)
                 entry = self.store.publish(pin.key, staging, EntryMetadata(
@@ -185,7 +185,7 @@ class Puller:
                     installed_at=datetime.now(UTC).isoformat(timespec="seconds"),
                     install_seconds=round(time.perf_counter() - started, 4),
                     built_wheel=built.name if built else None,
-                ))
+                ), archive.record)
             except BaseException as error:
                 remove_tree(staging)
                 if isinstance(error, OLError):
@@ -276,16 +276,9 @@ def _choose(pin: Pin, runtime: Runtime) -> Artifact:
     )
 
 
-def _check_unpacked_size(pin: Pin, wheel: Path, limit: int | None) -> None:
+def _check_unpacked_size(pin: Pin, size: int, limit: int | None) -> None:
     """Refuse a wheel whose declared unpacked size exceeds the disk limit before unpacking it."""
-    if limit is None:
-        return
-    try:
-        with zipfile.ZipFile(wheel) as archive:
-            size = sum(info.file_size for info in archive.infolist())
-    except zipfile.BadZipFile as error:
-        raise InstallError(f"{wheel.name} for {pin.name} {pin.version} is not a valid wheel: {error}") from error
-    if size > limit:
+    if limit is not None and size > limit:
         raise InstallError(
             f"{pin.name} {pin.version} unpacks to {size:,} bytes, over the install disk limit of {limit:,} bytes; "
             "raise the disk limit to install it"

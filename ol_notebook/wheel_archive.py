@@ -11,22 +11,41 @@ from __future__ import annotations
 
 import stat
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 
-from ol_notebook.store.distinfo import parse_record
+from ol_notebook.store.distinfo import RecordRow, parse_record
 
 
-def archive_problem(wheel: Path) -> str | None:
-    """Why the wheel must not be installed (see the module's docstring), or None. Reads only the
-    zip's directory and RECORD: milliseconds even for a large wheel."""
+@dataclass(frozen=True)
+class WheelArchive:
+    """What an install needs from a wheel before unpacking it, read in one opening of the zip."""
+
+    unpacked_size: int  # the sum of its members' declared sizes
+    record: tuple[RecordRow, ...]  # its own RECORD, which its sha256 vouches for
+    problem: str | None  # why it must not be installed (see the module's docstring), or None
+
+
+def read_wheel(wheel: Path) -> WheelArchive:
+    """Reads only the zip's directory and RECORD: milliseconds even for a large wheel."""
     try:
         with zipfile.ZipFile(wheel) as archive:
             infos = archive.infolist()
             records = [info.filename for info in infos if info.filename.count("/") == 1
                        and info.filename.endswith(".dist-info/RECORD")]
-            listed = {row.path for name in records for row in parse_record(archive.read(name).decode("utf-8"))}
+            rows = tuple(row for name in records for row in parse_record(archive.read(name).decode("utf-8")))
     except (zipfile.BadZipFile, OSError, UnicodeError, ValueError) as error:
-        return f"it is not a readable wheel ({error})"
+        return WheelArchive(0, (), f"it is not a readable wheel ({error})")
+    problem = _problem(infos, {row.path for row in rows}, bool(records))
+    return WheelArchive(sum(info.file_size for info in infos), rows, problem)
+
+
+def archive_problem(wheel: Path) -> str | None:
+    """Why the wheel must not be installed (see the module's docstring), or None."""
+    return read_wheel(wheel).problem
+
+
+def _problem(infos: list[zipfile.ZipInfo], listed: set[str], has_record: bool) -> str | None:
     for info in infos:
         name = info.filename
         if name.startswith("/") or "\\" in name or ".." in name.split("/"):
@@ -35,5 +54,5 @@ def archive_problem(wheel: Path) -> str | None:
             return f"its member {name!r} is a symbolic link"
         if not info.is_dir() and name not in listed and not name.endswith((".dist-info/RECORD.jws",
                                                                            ".dist-info/RECORD.p7s")):
-            return f"its member {name!r} is not listed in its RECORD" if records else "it has no RECORD"
+            return f"its member {name!r} is not listed in its RECORD" if has_record else "it has no RECORD"
     return None

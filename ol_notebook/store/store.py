@@ -9,6 +9,7 @@
     <root>/work/staging/<runtime-id>/       installs in progress (never visible)
     <root>/downloads/                       distribution files by sha256
     <root>/roots/<name>.json                what gc must keep (lambdas, locks)
+    <root>/verified/<sha256>.json           per wheel: cache files publish has hashed (verified.py)
 
 uv hard-links installed files from its cache, and link(2) fails across mount points even
 on one filesystem, so the cache and the staging directories share one parent (`work/`)
@@ -27,6 +28,12 @@ metadata, running its code) gets `work/resolve-cache` whose files are never link
 entry, and an sdist build gets a private cache in its sandbox's /tmp. `integrity.json` records
 the hashes of the bytecode the installer generated and a stat signature, so `verify` checks
 every file and `check_entries` notices a change cheaply before a lambda runs the entry.
+
+Publish hashes every file of an install against its RECORD, and holds that RECORD to the one
+inside the wheel (uv copies its cached one, which a writer of the cache could rewrite with the
+file). A warm install's files are hard links of cache files that an earlier publish of the same
+wheel hashed already; `verified.py` remembers those by inode and mtime so they are not hashed
+again, and says why that is safe.
 """
 
 from __future__ import annotations
@@ -35,7 +42,7 @@ import json
 import os
 import stat
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -44,10 +51,11 @@ from packaging.utils import canonicalize_name
 
 from ol_notebook.errors import OLError
 from ol_notebook.sandbox.disk import remove_tree
-from ol_notebook.store.distinfo import IMPORT_NAMES_RULE, DistInfoError, read_dist_info
-from ol_notebook.store.integrity import INTEGRITY_FILE, Integrity, problems, stat_signature, survey
+from ol_notebook.store.distinfo import IMPORT_NAMES_RULE, DistInfoError, RecordRow, read_dist_info
+from ol_notebook.store.integrity import INTEGRITY_FILE, Integrity, departures, problems, stat_signature, survey
 from ol_notebook.store.locks import file_lock
 from ol_notebook.store.metadata import EntryMetadata
+from ol_notebook.store.verified import VerifiedFiles
 
 _NO_WRITE = ~(stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH)
 _STAGING_SEPARATOR = "~"  # never in a version, so one key's debris glob cannot match another key's staging
@@ -102,6 +110,7 @@ class Store:
         self.staging_dir = self.work_dir / "staging" / runtime_id
         self.roots_dir = self.root / "roots"
         self.downloads_dir = self.root / "downloads"
+        self.verified = VerifiedFiles(self.root / "verified")  # outside work/: no sandbox sees it
         for directory in (self.packages_dir, self.staging_dir, self.locks_dir, self.roots_dir,
                           self.uv_cache_dir, self.resolve_cache_dir, self.downloads_dir):
             directory.mkdir(parents=True, exist_ok=True)
@@ -157,9 +166,14 @@ class Store:
         """A fresh directory on the store's filesystem to install into (call under install_lock)."""
         return Path(tempfile.mkdtemp(prefix=f"{key}{_STAGING_SEPARATOR}", dir=self.staging_dir))
 
-    def publish(self, key: str, staging: Path, metadata: EntryMetadata) -> Entry:
+    def publish(self, key: str, staging: Path, metadata: EntryMetadata,
+                shipped: Sequence[RecordRow] | None = None) -> Entry:
         """Verify a finished install, record its bytecode's hashes, make it read-only, and make it
-        visible in one rename."""
+        visible in one rename.
+
+        shipped: the RECORD of the wheel installed (whose sha256 was checked), which the installed
+        RECORD must agree with (integrity.departures). Files hashed equal to RECORD before, in an
+        install of the same wheel (metadata.sha256), are not hashed again (verified.py)."""
         files = staging / "files"
         try:
             info = read_dist_info(files)
@@ -167,7 +181,10 @@ class Store:
             raise StoreError(f"install of {key} produced no readable .dist-info: {error}") from error
         if entry_key(info.name, info.version) != key:
             raise StoreError(f"install of {key} produced {info.name} {info.version} instead")
-        bytecode, found = survey(files, info.record)
+        found = departures(info.record, shipped) if shipped is not None else []
+        if found:
+            raise StoreError(f"install of {key} does not match the wheel's RECORD: " + "; ".join(found[:5]))
+        bytecode, found, verified = survey(files, info.record, self.verified.load(metadata.sha256))
         if found:
             raise StoreError(f"install of {key} does not match its RECORD: " + "; ".join(found[:5]))
         _freeze(files)  # before the signature: chmod changes ctime
@@ -196,6 +213,7 @@ class Store:
                 raise StoreError(f"cannot publish {key} into {final}: {error.strerror}") from error
         else:
             os.chmod(final, 0o555)
+            self.verified.save(metadata.sha256, verified)
         entry = self.get(key)
         assert entry is not None
         return entry

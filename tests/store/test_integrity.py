@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import compileall
+import dataclasses
 import os
 from pathlib import Path
 
@@ -13,7 +14,8 @@ import ol_notebook
 from ol_notebook.sandbox import PYTHON, Bind, Limits, Sandbox, SandboxSpec
 from ol_notebook.store import EntryMetadata, Store, StoreError, entry_key
 from ol_notebook.store.distinfo import RecordRow
-from ol_notebook.store.integrity import INTEGRITY_FILE, Integrity, survey
+from ol_notebook.store.integrity import INTEGRITY_FILE, Integrity, departures, survey
+from ol_notebook.store.verified import VerifiedFiles
 from tests.localindex.backend import dist_info_dir, record_hash
 from tests.store.tampering import rewrite_keeping_mtime_and_size
 
@@ -59,8 +61,9 @@ def test_installer_bytecode_is_recorded_and_anything_else_unlisted_is_a_problem(
         RecordRow("pkg/__pycache__/orphan.cpython-311.pyc", "sha256", "shipped-by-the-wheel", 9),
         RecordRow("pkg/gone.py", "sha256", "abc", 3),
     ]
-    bytecode, problems = survey(tmp_path, record)
+    bytecode, problems, verified = survey(tmp_path, record)
     assert list(bytecode) == ["pkg/__pycache__/mod.cpython-311.pyc"]  # rewritten by the installer: recorded
+    assert verified == {}  # no file there is a hard link of a cache
     assert problems == [
         "pkg/__pycache__/orphan.cpython-311.pyc does not match its sha256 in RECORD",
         "pkg/mod.py does not match its sha256 in RECORD",
@@ -159,3 +162,61 @@ assert store.entries() == [] and list(store.staging_dir.iterdir()) == []
     result = Sandbox().run(SandboxSpec([PYTHON, "-c", code], binds=binds, python=True, env={"PYTHONPATH": "/deps"},
                                        limits=Limits(timeout=30)))
     assert result.returncode == 0, result.stderr.decode()
+
+
+def linked_source(tmp_path: Path, text: bytes) -> tuple[Path, RecordRow]:
+    """`files/pkg/mod.py`, a hard link of a `cache/` file as a warm install makes it, and its RECORD row."""
+    (tmp_path / "cache").mkdir()
+    (tmp_path / "files" / "pkg").mkdir(parents=True)
+    (tmp_path / "cache" / "mod.py").write_bytes(text)
+    os.link(tmp_path / "cache" / "mod.py", tmp_path / "files" / "pkg" / "mod.py")
+    digest = record_hash(text).split("=", 1)[1]
+    return tmp_path / "files", RecordRow("pkg/mod.py", "sha256", digest, len(text))
+
+
+def test_survey_remembers_hard_linked_files_and_skips_only_an_unchanged_signature(tmp_path):
+    files, row = linked_source(tmp_path, b"X = 1\n")
+    first = survey(files, [row])
+    assert first.problems == [] and list(first.verified) == ["pkg/mod.py"]
+    assert survey(files, [row], first.verified) == first
+    os.utime(files / "pkg" / "mod.py", ns=(0, 0))  # another mtime: hashed again, and still equal
+    assert survey(files, [row], first.verified).verified != first.verified
+    changed = dataclasses.replace(row, digest=record_hash(b"X = 2\n").split("=", 1)[1])
+    assert survey(files, [changed], first.verified).problems == ["pkg/mod.py does not match its sha256 in RECORD"]
+    (files / "pkg" / "mod.py").write_bytes(b"X = 2\n")  # the content moves, so does mtime
+    assert survey(files, [row], first.verified).problems == ["pkg/mod.py does not match its sha256 in RECORD"]
+
+
+def test_survey_calls_a_link_in_a_files_place_no_regular_file(tmp_path):
+    files, row = linked_source(tmp_path, b"X = 1\n")
+    (files / "pkg" / "mod.py").unlink()
+    (files / "pkg" / "mod.py").symlink_to(tmp_path / "cache" / "mod.py")
+    assert survey(files, [row]).problems == ["pkg/mod.py is not a regular file"]
+
+
+def test_the_installed_record_must_agree_with_the_wheels_own():
+    shipped = [RecordRow("pkg/a.py", "sha256", "A", 1), RecordRow("pkg-1.0.data/purelib/b.py", "sha256", "B", 1),
+               RecordRow("pkg-1.0.data/scripts/tool", "sha256", "T", 1),
+               RecordRow("pkg-1.0.dist-info/RECORD", "", "", None)]
+    installed = [RecordRow("pkg/a.py", "sha256", "A", 1), RecordRow("b.py", "sha256", "B", 1),
+                 RecordRow("bin/tool", "sha256", "rewritten shebang", 1),
+                 RecordRow("pkg-1.0.dist-info/INSTALLER", "sha256", "I", 1)]
+    assert departures(installed, shipped) == []
+    tampered = [RecordRow("pkg/a.py", "sha256", "EVIL", 1), *installed[2:]]
+    assert departures(tampered, shipped) == [
+        "pkg/a.py is recorded with another sha256 than the wheel's RECORD gives it",
+        "b.py is in the wheel's RECORD but was not installed",
+    ]
+
+
+def test_the_memo_is_ignored_when_unreadable_and_written_whole(tmp_path):
+    memo = VerifiedFiles(tmp_path / "verified")
+    sha256 = "a" * 64
+    assert memo.load(sha256) == {} and memo.load("../escape") == {}
+    memo.save(sha256, {"pkg/mod.py": (1, 2, 3, 4, "sha256=x")})
+    assert memo.load(sha256) == {"pkg/mod.py": (1, 2, 3, 4, "sha256=x")}
+    assert [path.name for path in memo.directory.iterdir()] == [f"{sha256}.json"]  # no temporary left
+    memo.save("../escape", {"pkg/mod.py": (1, 2, 3, 4, "sha256=x")})
+    assert not (tmp_path / "escape.json").exists()
+    (memo.directory / f"{sha256}.json").write_text('{"format": 1, "files": {"pkg/mod.py": [1, 2]}}')
+    assert memo.load(sha256) == {}
