@@ -28,11 +28,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO
 
 from packaging.utils import canonicalize_name
 
-from ol_notebook.build_output import OUT_DIR, BuildOutputError, extract_wheel, streaming_build_command
+from ol_notebook.build_output import BuildFailed, BuildOutputError, build_wheel_in_sandbox
 from ol_notebook.errors import OLError
 from ol_notebook.index import IndexConfig, Runtime, download, uv_binary
 from ol_notebook.index.download import copy_into_cache
@@ -112,7 +111,7 @@ class Puller:
                 "compile it again for this runtime"
             )
         started = time.perf_counter()
-        emit = _serialized(on_event)
+        emit = serialized(on_event)
         report = PullReport()
         missing = [pin for pin in closure.pins if not self.store.has(pin.key)]
         report.hits = [pin.key for pin in closure.pins if pin not in missing]
@@ -210,26 +209,16 @@ class Puller:
         return download(artifact.url, artifact.sha256, artifact.filename, self.store.downloads_dir, progress)
 
     def _build(self, pin: Pin, sdist: Path) -> Path:
-        """Build a wheel from an sdist; this runs the package's own code, hence the sandbox.
-
-        The build writes into its own /tmp and hands the wheel back as a tar stream on stdout
-        (see build_output): it gets no writable host directory at all.
-        """
+        """Build a wheel from an sdist; this runs the package's own code, hence the sandbox, which
+        writes no host directory at all (see build_output); the wheel joins the download cache."""
         out = self.store.new_staging(pin.key)
         try:
-            build = [
-                uv_binary(), "build", *UV_COMMON_FLAGS, "--wheel", "--out-dir", OUT_DIR,
-                "--python", self.runtime.python, "--cache-dir", "/tmp/uv-cache", *self.index.uv_args(), str(sdist),
-            ]
-            archive = out / "build-output.tar"
-            with archive.open("wb") as spool:
-                self._run(pin, "building", streaming_build_command(build), [Bind(sdist)],
-                          network=self.index.is_remote, stdout=spool)
-            try:
-                wheel, digest = extract_wheel(archive, out, f"building {pin.name} {pin.version} from {sdist.name}")
-            except BuildOutputError as error:
-                raise InstallError(str(error)) from error
+            wheel, digest = build_wheel_in_sandbox(
+                sdist, out, python=self.runtime.python, index=self.index, sandbox=self.sandbox, limits=self.limits,
+                what=f"building {pin.name} {pin.version}")
             return copy_into_cache(wheel, digest, self.store.downloads_dir)
+        except (BuildFailed, BuildOutputError) as error:  # chained to the sandbox's verdict when it stopped it
+            raise InstallError(str(error)) from (error.__cause__ or error)
         finally:
             remove_tree(out)
 
@@ -248,19 +237,19 @@ class Puller:
             *(["--compile-bytecode"] if self.compile_bytecode else []), str(wheel),
         ]
         work = Bind(self.store.work_dir, writable=True, count_disk=False)
-        self._run(pin, "installing", argv, [Bind(wheel), work], network=False)
+        self._install(pin, argv, [Bind(wheel), work])
         (staging / "files" / ".lock").unlink(missing_ok=True)  # uv's lock on the target, not part of the package
 
-    def _run(self, pin: Pin, doing: str, argv: list[str], binds: list[Bind], network: bool,
-             stdout: IO[bytes] | None = None) -> None:
-        spec = uv_sandbox_spec(argv, self.index, binds, fetches=network, cwd="/tmp", limits=self.limits)
+    def _install(self, pin: Pin, argv: list[str], binds: list[Bind]) -> None:
+        """Run uv's install in a sandbox with no network; InstallError naming the package if it fails."""
+        spec = uv_sandbox_spec(argv, self.index, binds, fetches=False, cwd="/tmp", limits=self.limits)
         try:
-            result = self.sandbox.run(spec, stdout=stdout)
+            result = self.sandbox.run(spec)
         except SandboxError as error:
-            raise InstallError(f"{doing} {pin.name} {pin.version} was stopped: {error}") from error
+            raise InstallError(f"installing {pin.name} {pin.version} was stopped: {error}") from error
         if result.returncode != 0:
             tail = result.stderr.decode(errors="replace").strip()[-2000:]
-            raise InstallError(f"{doing} {pin.name} {pin.version} failed (exit {result.returncode}):\n{tail}")
+            raise InstallError(f"installing {pin.name} {pin.version} failed (exit {result.returncode}):\n{tail}")
 
 
 def _choose(pin: Pin, runtime: Runtime) -> Artifact:
@@ -285,7 +274,7 @@ def _check_unpacked_size(pin: Pin, size: int, limit: int | None) -> None:
         )
 
 
-def _serialized(sink: EventSink | None) -> EventSink:
+def serialized(sink: EventSink | None) -> EventSink:
     """Events come from worker threads; deliver them one at a time."""
     lock = threading.Lock()
 

@@ -23,8 +23,7 @@ from ol_notebook.export.resolve import resolve_for_target
 from ol_notebook.export.target import Target
 from ol_notebook.index import DownloadError, IndexConfig, Runtime, download
 from ol_notebook.index.origins import artifact_url_problem
-from ol_notebook.puller import EventSink, PullEvent
-from ol_notebook.puller import _serialized as serialized_sink  # thread-safe sink: shared, not copied
+from ol_notebook.puller import EventSink, PullEvent, serialized
 from ol_notebook.resolve import Artifact, Closure, Pin
 from ol_notebook.sandbox import Limits, Sandbox
 from ol_notebook.wheel_archive import archive_problem
@@ -40,7 +39,7 @@ def wheels_for_target(requirements: Sequence[str], target: Target, *, index: Ind
     ExportError when a file is not the configured index's or fails its checks; MissingPackages
     naming every package with no wheel for the target (and why, and what to do).
     """
-    emit = serialized_sink(on_event)
+    emit = serialized(on_event)
     host = Runtime.current()
     caches.resolve.mkdir(parents=True, exist_ok=True)  # bound into uv's sandbox, so it must exist
     emit(PullEvent("resolving", target.key, message=f"resolving {', '.join(requirements)} for {target.label}"))
