@@ -19,7 +19,7 @@ from tests.sidebar.ui import (
     open_lambda,
     open_notebook,
     open_panel,
-    run_menu,
+    run_all_cells,
     save_notebook,
     write_event,
 )
@@ -64,7 +64,7 @@ def test_a_lambda_deployed_from_a_notebook_cell_appears_live_and_runs_from_the_i
     panel = open_panel(page)
     expect(lambda_row(panel, "greeter")).to_have_count(0)
 
-    run_menu(page, "Run", "Run All Cells")  # the kernel deploys it through the server's REST API
+    run_all_cells(page)  # the kernel deploys it through the server's REST API
     row = lambda_row(panel, "greeter")
     expect(row).to_be_visible()  # from the event stream: nothing was refreshed by hand
     expect(row).to_contain_text("v1")

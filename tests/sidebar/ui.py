@@ -43,6 +43,22 @@ def run_menu(page: Page, menu: str, item: str) -> None:
     page.locator(".lm-Menu-item:not(.lm-mod-disabled) .lm-Menu-itemLabel").get_by_text(item, exact=True).click()
 
 
+def run_all_cells(page: Page, attempts: int = 3) -> None:
+    """Run → Run All Cells, until the notebook's first cell has been queued or run (its prompt is no
+    longer `[ ]:`). A menu click that lands while JupyterLab is still settling focus after opening a
+    panel can be lost (seen once in CI: both prompts still empty after 90 s); clicking again is what
+    a user does."""
+    prompt = page.locator(".jp-NotebookPanel .jp-Cell").first.locator(".jp-InputPrompt")
+    for attempt in range(attempts):
+        run_menu(page, "Run", "Run All Cells")
+        try:
+            expect(prompt).not_to_have_text("[ ]:", timeout=10_000)
+            return
+        except AssertionError:
+            if attempt == attempts - 1:
+                raise
+
+
 def tab(panel: Locator, name: str) -> None:
     panel.get_by_role("tab", name=name).click()
 
