@@ -31,10 +31,9 @@ from ol_notebook.deployment import (
 )
 from ol_notebook.errors import OLError
 from ol_notebook.export.aws import export_aws
-from ol_notebook.export.model import ExportCaches, ExportError, ExportResult
+from ol_notebook.export.model import ExportCaches, ExportResult
 from ol_notebook.export.openlambda import export_openlambda
-from ol_notebook.export.target import ENGINES as EXPORT_ENGINES
-from ol_notebook.export.target import Target, aws_target, openlambda_target
+from ol_notebook.export.target import Target, export_target
 from ol_notebook.invocations import InvocationLog, InvocationLogs
 from ol_notebook.lock import LockError, read_lock, refuse_direct_references, uv_version
 from ol_notebook.packages import PackageService
@@ -513,20 +512,6 @@ class Worker:
 
 def _ignore(event: PullEvent) -> None:
     pass
-
-
-def export_target(to: str, arch: str = "x86_64", python: str | None = None, layer: bool = False) -> Target:
-    """The target an export's options name; ExportError naming the option that does not fit
-    (front ends call this first to refuse a bad request before any work)."""
-    if to == "aws-lambda":
-        return aws_target(arch) if python is None else aws_target(arch, python)
-    if to != "openlambda":
-        raise ExportError(f"export target {to!r} is not known: use one of {', '.join(EXPORT_ENGINES)}")
-    if arch != "x86_64":
-        raise ExportError(f"arch {arch!r} is for AWS Lambda: an OpenLambda worker runs x86_64 only")
-    if layer:
-        raise ExportError("layer is for AWS Lambda: an OpenLambda tarball holds no layer")
-    return openlambda_target() if python is None else openlambda_target(python)
 
 
 def _root_name(name: str) -> str:

@@ -187,3 +187,17 @@ def openlambda_target(python: str = OPENLAMBDA_PYTHON) -> Target:
     platform = f"manylinux_{OPENLAMBDA_GLIBC[0]}_{OPENLAMBDA_GLIBC[1]}_x86_64"
     return Target(engine="openlambda", machine="x86_64", python=full, glibc=OPENLAMBDA_GLIBC,
                   label=f"OpenLambda python{full} x86_64 ({platform})")
+
+
+def export_target(to: str, arch: str = "x86_64", python: str | None = None, layer: bool = False) -> Target:
+    """The target an export's options name; ExportError naming the option that does not fit
+    (front ends call this first to refuse a bad request before any work)."""
+    if to == "aws-lambda":
+        return aws_target(arch) if python is None else aws_target(arch, python)
+    if to != "openlambda":
+        raise ExportError(f"export target {to!r} is not known: use one of {', '.join(ENGINES)}")
+    if arch != "x86_64":
+        raise ExportError(f"arch {arch!r} is for AWS Lambda: an OpenLambda worker runs x86_64 only")
+    if layer:
+        raise ExportError("layer is for AWS Lambda: an OpenLambda tarball holds no layer")
+    return openlambda_target() if python is None else openlambda_target(python)

@@ -43,13 +43,13 @@ from ol_notebook.api import (
 )
 from ol_notebook.errors import OLError
 from ol_notebook.export.model import ExportError
-from ol_notebook.export.target import AWS_ARCHES, ENGINES
+from ol_notebook.export.target import AWS_ARCHES, ENGINES, export_target
 from ol_notebook.lock import parse_lock
 from ol_notebook.puller import EventSink, PullEvent
 from ol_notebook.resolve import Closure
 from ol_notebook.runtime import InvalidEvent, Invocation
 from ol_notebook.server.progress import CLOSED, ProgressHub
-from ol_notebook.worker import Worker, export_target
+from ol_notebook.worker import Worker
 
 if TYPE_CHECKING:
     from ol_notebook.server.app import OLNotebookApp
