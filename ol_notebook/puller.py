@@ -254,11 +254,8 @@ class Puller:
 
 def _choose(pin: Pin, runtime: Runtime) -> Artifact:
     """The best-ranked wheel for the runtime, else the sdist."""
-    ranked = [(rank, wheel) for wheel in pin.wheels if (rank := runtime.wheel_rank(wheel.filename)) is not None]
-    if ranked:
-        return min(ranked, key=lambda pair: pair[0])[1]
-    if pin.sdist:
-        return pin.sdist
+    if chosen := pin.best_wheel(runtime.wheel_rank) or pin.sdist:
+        return chosen
     offered = ", ".join(wheel.filename for wheel in pin.wheels) or "none"
     raise InstallError(
         f"{pin.name} {pin.version} has no wheel for {runtime.id} (offered: {offered}) and no sdist to build"

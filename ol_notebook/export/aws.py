@@ -26,7 +26,7 @@ from ol_notebook.export.checks import (
     upload_warning,
 )
 from ol_notebook.export.contents import lambda_contents, publishing
-from ol_notebook.export.lock import target_lock
+from ol_notebook.export.lock import LOCK_NAME, target_lock
 from ol_notebook.export.model import ExportCaches, ExportError, ExportResult
 from ol_notebook.export.target import Target
 from ol_notebook.export.unpack import PackageFiles
@@ -38,7 +38,6 @@ ENTRY_MODULE = "lambda_function"
 # The lambda's code. A leading underscore and our name: no published distribution ships it, and
 # check_no_overlap refuses one that does.
 HANDLER_MODULE = "_ol_notebook_lambda"
-LOCK_NAME = "pylock.toml"
 LAYER_PREFIX = "python/"
 RESERVED = {
     f"{ENTRY_MODULE}.py": "the handler AWS Lambda calls",

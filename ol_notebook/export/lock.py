@@ -21,6 +21,8 @@ from ol_notebook.export.unpack import PackageFiles
 from ol_notebook.lock import LockError, lock_from_dict, lock_text, uv_version
 from ol_notebook.lock.write import TOOL, artifact_entry, lock_document
 
+LOCK_NAME = "pylock.toml"  # where every export archive carries its lock: at its top
+
 
 def target_lock(target: Target, requirements: Sequence[str], packages: Sequence[PackageFiles]) -> str:
     """pylock.toml text of exactly `packages` as a bundle holds them (none is fine: a function zip

@@ -27,7 +27,7 @@ from urllib.parse import quote, urlsplit
 
 from ol_notebook.export.archive import Member, write_tar_gz
 from ol_notebook.export.contents import check_lambda, lambda_contents, publishing
-from ol_notebook.export.lock import target_lock
+from ol_notebook.export.lock import LOCK_NAME, target_lock
 from ol_notebook.export.model import ExportCaches, ExportError, ExportResult
 from ol_notebook.export.target import Target
 from ol_notebook.index import IndexConfig
@@ -58,7 +58,7 @@ def export_openlambda(name: str, code: str, requirements: Sequence[str], target:
     files = [
         Member("f.py", data=code.encode("utf-8")),
         Member("ol.yaml", data=config.encode("utf-8")),
-        Member("pylock.toml", data=target_lock(target, requirements, contents.packages).encode("utf-8")),
+        Member(LOCK_NAME, data=target_lock(target, requirements, contents.packages).encode("utf-8")),
         Member("requirements.in", data="".join(f"{line}\n" for line in requirements).encode("utf-8")),
         Member("requirements.txt", data=pinned_requirements(contents.closure, target, index).encode("utf-8")),
     ]

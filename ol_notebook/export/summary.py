@@ -11,11 +11,11 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
+from ol_notebook.export.lock import LOCK_NAME
 from ol_notebook.export.model import ExportedPackage, ExportError
 from ol_notebook.export.unpack import wheel_tags
+from ol_notebook.lock.write import TOOL
 
-LOCK_NAME = "pylock.toml"
-TOOL = "ol-notebook"
 _LOCK_MAX = 16 << 20  # bytes: far above any lock, far below what a hostile archive could make us read
 
 

@@ -11,10 +11,8 @@ built wheels from `ExportCaches.built`, and uv's index pages from `ExportCaches.
 from __future__ import annotations
 
 import threading
-import zipfile
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from email.parser import HeaderParser
 from pathlib import Path
 
 from ol_notebook.export.build import Built, build_for_target
@@ -22,11 +20,11 @@ from ol_notebook.export.model import ExportCaches, ExportError, MissingPackage, 
 from ol_notebook.export.resolve import resolve_for_target
 from ol_notebook.export.target import Target
 from ol_notebook.index import DownloadError, IndexConfig, Runtime, download
+from ol_notebook.index.core_metadata import requires_python_of
 from ol_notebook.index.origins import artifact_url_problem
 from ol_notebook.puller import EventSink, PullEvent, serialized
 from ol_notebook.resolve import Artifact, Closure, Pin
 from ol_notebook.sandbox import Limits, Sandbox
-from ol_notebook.wheel_archive import archive_problem
 
 DOWNLOADS = 8  # files fetched at once
 
@@ -36,8 +34,9 @@ def wheels_for_target(requirements: Sequence[str], target: Target, *, index: Ind
                       ) -> tuple[Closure, tuple[TargetWheel, ...]]:
     """The closure of `requirements` resolved for `target`, and a local wheel for each of its pins.
 
-    ExportError when a file is not the configured index's or fails its checks; MissingPackages
-    naming every package with no wheel for the target (and why, and what to do).
+    ExportError when a file is not the configured index's or fails its sha256 or size; MissingPackages
+    naming every package with no wheel for the target (and why, and what to do). The wheels' members
+    are checked where a bundle reads them (unpack.package_files).
     """
     emit = serialized(on_event)
     host = Runtime.current()
@@ -70,15 +69,9 @@ def wheels_for_target(requirements: Sequence[str], target: Target, *, index: Ind
     return closure, tuple(wheels)
 
 
-def best_wheel(pin: Pin, target: Target) -> Artifact | None:
-    """The pin's wheel that fits the target best, or None when none runs there."""
-    ranked = [(rank, wheel) for wheel in pin.wheels if (rank := target.wheel_rank(wheel.filename)) is not None]
-    return min(ranked, key=lambda pair: pair[0])[1] if ranked else None
-
-
 def _source(pin: Pin, target: Target) -> Artifact | MissingPackage:
     """The file to fetch for `pin`: its best wheel for the target, else its sdist."""
-    source = best_wheel(pin, target) or pin.sdist
+    source = pin.best_wheel(target.wheel_rank) or pin.sdist
     if source is None:
         offered = ", ".join(artifact.filename for artifact in pin.wheels) or "none"
         return MissingPackage(pin.name, pin.version, f"no wheel for {target.manylinux} (offered: {offered}) and no "
@@ -98,11 +91,9 @@ def _wheel_for(pin: Pin, source: Artifact, path: Path, target: Target, *, index:
             emit(PullEvent("warning", pin.key, message=f"{pin.name} {pin.version}: {built.reason}"))
             return built
         path = built.wheel
-    if problem := archive_problem(path):
-        raise ExportError(f"{pin.name} {pin.version}: refusing {path.name}: {problem}")
     emit(PullEvent("done", pin.key, message=path.name))
     return TargetWheel(name=pin.name, version=pin.version, index=pin.index, source=source, wheel=path,
-                       built=built.mode if built else None, requires_python=_requires_python(path))
+                       built=built.mode if built else None, requires_python=requires_python_of(path))
 
 
 def _download(pin: Pin, artifact: Artifact, cache: Path, emit: EventSink) -> Path:
@@ -118,13 +109,3 @@ def _download(pin: Pin, artifact: Artifact, cache: Path, emit: EventSink) -> Pat
         return download(artifact.url, artifact.sha256, artifact.filename, cache, progress, size=artifact.size)
     except DownloadError as error:
         raise ExportError(f"{pin.name} {pin.version}: {error}") from error
-
-
-def _requires_python(wheel: Path) -> str | None:
-    """The wheel's Requires-Python (from its METADATA), for the lock."""
-    with zipfile.ZipFile(wheel) as archive:
-        names = [name for name in archive.namelist() if name.count("/") == 1 and name.endswith(".dist-info/METADATA")]
-        if not names:
-            return None
-        headers = HeaderParser().parsestr(archive.read(names[0]).decode("utf-8", errors="replace"))
-    return headers["Requires-Python"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
@@ -51,6 +52,12 @@ class Pin:
     @property
     def artifacts(self) -> tuple[Artifact, ...]:
         return self.wheels + ((self.sdist,) if self.sdist else ())
+
+    def best_wheel(self, rank: Callable[[str], int | None]) -> Artifact | None:
+        """The wheel `rank` (a runtime's or an export target's `wheel_rank`: lower fits better, None
+        cannot run there) likes best, or None when no wheel runs there."""
+        ranked = [(position, wheel) for wheel in self.wheels if (position := rank(wheel.filename)) is not None]
+        return min(ranked, key=lambda pair: pair[0])[1] if ranked else None
 
 
 @dataclass(frozen=True)
