@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 
 def running(pid: int) -> bool:
@@ -25,3 +26,17 @@ def processes_mentioning(text: str) -> list[int]:
         except OSError:
             continue
     return found
+
+
+def describe(pid: int) -> str:
+    """A process for an assertion message: pid, state, parent, executable and command line."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_bytes().rsplit(b")", 1)[1].split()
+        command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return f"{pid} (gone)"
+    try:
+        exe = os.readlink(f"/proc/{pid}/exe")
+    except OSError as error:
+        exe = f"? ({error.strerror})"
+    return f"{pid} state {fields[0].decode()} parent {int(fields[1])} exe {exe}: {command[:300]}"

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.engine import make_service
-from tests.processes import processes_mentioning
+from tests.processes import describe, processes_mentioning
 
 CLOSURE_REQUIREMENTS = ["bulky", "alpha==2.0", "gamma[fast]", "epsilon", "py-widget", "nsp-one", "toolpkg", "sdistonly"]
 
@@ -67,7 +67,8 @@ def test_kill_9_during_a_pull_leaves_no_partial_entry_and_the_next_pull_repairs(
     deadline = time.monotonic() + 5
     while processes_mentioning(str(service.store.root)) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert processes_mentioning(str(service.store.root)) == []
+    survivors = processes_mentioning(str(service.store.root))
+    assert survivors == [], [describe(pid) for pid in survivors]
     for entry in service.packages():  # whatever is visible is complete
         assert (entry.path / "meta.json").is_file()
     assert service.verify() == []
