@@ -28,6 +28,7 @@ from ol_notebook.sandbox.disk import Scratch
 from ol_notebook.sandbox.errors import SandboxError
 from ol_notebook.sandbox.locate import Bubblewrap
 from ol_notebook.sandbox.net.network import SandboxNetwork
+from ol_notebook.sandbox.orphans import owner_label
 from ol_notebook.sandbox.spec import SandboxSpec
 from ol_notebook.sandbox.view import DEFAULT_ENV, bwrap_args
 
@@ -72,11 +73,11 @@ class BwrapLauncher:
         gate_read, gate_write = os.pipe()
         env_fd = environment_fd(spec.env)
         argv = [
-            self.bwrap.path, "--args", str(env_fd), *bwrap_args(spec),
+            owner_label(), "--args", str(env_fd), *bwrap_args(spec),
             "--json-status-fd", str(status_write), "--block-fd", str(gate_read), "--", *spec.argv,
         ]
         try:
-            popen = subprocess.Popen(argv, env=BWRAP_ENV, start_new_session=True,
+            popen = subprocess.Popen(argv, executable=self.bwrap.path, env=BWRAP_ENV, start_new_session=True,
                                      pass_fds=(*pass_fds, status_write, gate_read, env_fd), **stdio)
         except BaseException as error:
             for fd in (status_read, gate_write):
