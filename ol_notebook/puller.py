@@ -7,6 +7,12 @@ may be hand-made), and are checked against the closure's sha256; installs run uv
 with no network, sdist builds in a sandbox with network only when the index is remote.
 Entries are locked across processes, so two pulls of one package install it once.
 
+Wheels ready at about the same time are installed together: one sandbox, one uv run into a
+shared directory, then each distribution's files move to its own staging directory (install/).
+Only wheels that write no path in common are batched, and every entry is still published on its
+own, checked against its wheel's RECORD. A batch uv refuses is installed again one wheel at a
+time, so each failure names its package.
+
 Which sandbox may write what (the store's entries share inodes with `work/uv-cache`):
 - a wheel install gets `work/` writable, uv's cache included, and hard-links from it: the fast
   path. That is safe because no package code runs there: uv unpacks the wheel (`--no-deps
@@ -37,13 +43,15 @@ from ol_notebook.index import IndexConfig, Runtime, download, uv_binary
 from ol_notebook.index.download import copy_into_cache
 from ol_notebook.index.origins import artifact_url_problem
 from ol_notebook.index.uv import UV_COMMON_FLAGS, uv_sandbox_spec
+from ol_notebook.install import Batcher, SplitError, split_target
 from ol_notebook.resolve import Artifact, Closure, Pin, check_closure
 from ol_notebook.sandbox import Bind, Limits, Sandbox, SandboxError
 from ol_notebook.sandbox.disk import remove_tree
 from ol_notebook.store import Entry, EntryMetadata, Store
-from ol_notebook.wheel_archive import read_wheel
+from ol_notebook.wheel_archive import WheelArchive, read_wheel
 
 DEFAULT_LIMITS = Limits(timeout=900.0, memory=4 << 30, processes=512, disk=8 << 30)
+IN_FLIGHT = 64  # pins handled at once: each holds its entry's lock and may wait in a batch
 
 
 class InstallError(OLError):
@@ -121,8 +129,10 @@ class Puller:
             emit(PullEvent("queued", pin.key, bytes_total=_choose(pin, self.runtime).size))
         failures: dict[str, OLError] = {}
         if missing:
-            with ThreadPoolExecutor(max_workers=min(self.concurrency, len(missing))) as pool:
-                outcomes = {pin.key: pool.submit(self._install_one, pin, emit) for pin in missing}
+            batcher = Batcher(self._install_batch, len(missing), _fits)
+            transfers = threading.Semaphore(self.concurrency)  # downloads and builds at once
+            with ThreadPoolExecutor(max_workers=min(IN_FLIGHT, len(missing))) as pool:
+                outcomes = {pin.key: pool.submit(self._install_one, pin, emit, batcher, transfers) for pin in missing}
             for key, outcome in outcomes.items():
                 error = outcome.exception()
                 if error is None:
@@ -153,45 +163,52 @@ class Puller:
         )
 
     # One package
-    def _install_one(self, pin: Pin, emit: EventSink) -> bool:
+    def _install_one(self, pin: Pin, emit: EventSink, batcher: Batcher[WheelJob],
+                     transfers: threading.Semaphore) -> bool:
         """Install and publish one pin; False when another process published it meanwhile."""
         artifact = _choose(pin, self.runtime)
-        with self.store.install_lock(pin.key):
-            if self.store.has(pin.key):
-                emit(PullEvent("done", pin.key, message="installed by another pull"))
-                return False
-            started = time.perf_counter()
-            staging = self.store.new_staging(pin.key)
-            try:
-                wheel = self._fetch(pin, artifact, emit)
-                built = None
-                if not artifact.is_wheel:
-                    emit(PullEvent("building", pin.key))
-                    wheel = built = self._build(pin, wheel)
-                archive = read_wheel(wheel)
-                if archive.problem:
-                    raise InstallError(f"{pin.name} {pin.version}: refusing {wheel.name}: {archive.problem}")
-                _check_unpacked_size(pin, archive.unpacked_size, self.limits.disk)
-                emit(PullEvent("installing", pin.key))
-                self._install_wheel(pin, wheel, staging)
-                entry = self.store.publish(pin.key, staging, EntryMetadata(
-                    name=pin.name,
-                    version=pin.version,
-                    filename=artifact.filename,
-                    url=artifact.url,
-                    sha256=artifact.sha256,
-                    index=pin.index,
-                    installed_at=datetime.now(UTC).isoformat(timespec="seconds"),
-                    install_seconds=round(time.perf_counter() - started, 4),
-                    built_wheel=built.name if built else None,
-                ), archive.record)
-            except BaseException as error:
-                remove_tree(staging)
-                if isinstance(error, OLError):
-                    emit(PullEvent("failed", pin.key, message=str(error)))
-                raise
-            emit(PullEvent("done", pin.key, bytes_done=entry.metadata.size, seconds=entry.metadata.install_seconds))
-            return True
+        submitted = False
+        try:
+            with self.store.install_lock(pin.key):
+                if self.store.has(pin.key):
+                    emit(PullEvent("done", pin.key, message="installed by another pull"))
+                    return False
+                started = time.perf_counter()
+                staging = self.store.new_staging(pin.key)
+                try:
+                    with transfers:
+                        wheel = self._fetch(pin, artifact, emit)
+                        built = None
+                        if not artifact.is_wheel:
+                            emit(PullEvent("building", pin.key))
+                            wheel = built = self._build(pin, wheel)
+                    archive = read_wheel(wheel)
+                    if archive.problem:
+                        raise InstallError(f"{pin.name} {pin.version}: refusing {wheel.name}: {archive.problem}")
+                    _check_unpacked_size(pin, archive.unpacked_size, self.limits.disk)
+                    submitted = True
+                    batcher.submit(WheelJob(pin, wheel, archive, staging, emit))
+                    entry = self.store.publish(pin.key, staging, EntryMetadata(
+                        name=pin.name,
+                        version=pin.version,
+                        filename=artifact.filename,
+                        url=artifact.url,
+                        sha256=artifact.sha256,
+                        index=pin.index,
+                        installed_at=datetime.now(UTC).isoformat(timespec="seconds"),
+                        install_seconds=round(time.perf_counter() - started, 4),
+                        built_wheel=built.name if built else None,
+                    ), archive.record)
+                except BaseException as error:
+                    remove_tree(staging)
+                    if isinstance(error, OLError):
+                        emit(PullEvent("failed", pin.key, message=str(error)))
+                    raise
+        finally:
+            if not submitted:
+                batcher.withdraw()
+        emit(PullEvent("done", pin.key, bytes_done=entry.metadata.size, seconds=entry.metadata.install_seconds))
+        return True
 
     def _check_origin(self, pin: Pin, artifact: Artifact) -> None:
         if problem := artifact_url_problem(self.index, artifact.url):
@@ -222,34 +239,82 @@ class Puller:
         finally:
             remove_tree(out)
 
-    def _install_wheel(self, pin: Pin, wheel: Path, staging: Path) -> None:
-        """Install a wheel with uv, hard-linking from uv's cache (see Store: one bind for both).
+    def _install_batch(self, jobs: list[WheelJob]) -> list[OLError | None]:
+        """Install every job's wheel with one uv run in one sandbox (see the module's docstring)."""
+        for job in jobs:
+            job.emit(PullEvent("installing", job.pin.key))
+        if len(jobs) == 1:
+            return [_failure_of(lambda: self._install_wheels(jobs, jobs[0].files))]
+        shared = jobs[0].staging / "shared"  # removed with that entry's staging debris if we die
+        try:
+            self._install_wheels(jobs, shared)
+            split_target(shared, {canonicalize_name(job.pin.name): job.files for job in jobs})
+        except (InstallError, SplitError, OSError):  # which one: each alone, so every failure names its package
+            for directory in (shared, *(job.files for job in jobs)):
+                remove_tree(directory)
+            return [_failure_of(lambda job=job: self._install_wheels([job], job.files)) for job in jobs]
+        finally:
+            remove_tree(shared)
+        return [None] * len(jobs)
+
+    def _install_wheels(self, jobs: list[WheelJob], target: Path) -> None:
+        """Install wheels with uv into `target`, hard-linking from uv's cache (see Store: one bind for both).
 
         No package code runs here (see the module's docstring), which is what makes it safe to
         mount the cache that published entries share inodes with writable; for the same reason
-        the work directory's growth is not metered: the wheel's declared unpacked size was
+        the work directory's growth is not metered: each wheel's declared unpacked size was
         checked against the disk limit, and every file is capped.
         """
         argv = [
             uv_binary(), "pip", "install", *UV_COMMON_FLAGS, "--no-deps", "--offline", "--no-index",
-            "--target", str(staging / "files"), "--cache-dir", str(self.store.uv_cache_dir),
+            "--target", str(target), "--cache-dir", str(self.store.uv_cache_dir),
             "--python", self.runtime.python, "--link-mode", "hardlink", "--quiet",
-            *(["--compile-bytecode"] if self.compile_bytecode else []), str(wheel),
+            *(["--compile-bytecode"] if self.compile_bytecode else []), *(str(job.wheel) for job in jobs),
         ]
         work = Bind(self.store.work_dir, writable=True, count_disk=False)
-        self._install(pin, argv, [Bind(wheel), work])
-        (staging / "files" / ".lock").unlink(missing_ok=True)  # uv's lock on the target, not part of the package
+        what = (f"{jobs[0].pin.name} {jobs[0].pin.version}" if len(jobs) == 1
+                else f"{len(jobs)} packages ({', '.join(job.pin.name for job in jobs)})")
+        self._install(what, argv, [*(Bind(job.wheel) for job in jobs), work])
+        (target / ".lock").unlink(missing_ok=True)  # uv's lock on the target, not part of any package
 
-    def _install(self, pin: Pin, argv: list[str], binds: list[Bind]) -> None:
-        """Run uv's install in a sandbox with no network; InstallError naming the package if it fails."""
+    def _install(self, what: str, argv: list[str], binds: list[Bind]) -> None:
+        """Run uv's install in a sandbox with no network; InstallError naming `what` if it fails."""
         spec = uv_sandbox_spec(argv, self.index, binds, fetches=False, cwd="/tmp", limits=self.limits)
         try:
             result = self.sandbox.run(spec)
         except SandboxError as error:
-            raise InstallError(f"installing {pin.name} {pin.version} was stopped: {error}") from error
+            raise InstallError(f"installing {what} was stopped: {error}") from error
         if result.returncode != 0:
             tail = result.stderr.decode(errors="replace").strip()[-2000:]
-            raise InstallError(f"installing {pin.name} {pin.version} failed (exit {result.returncode}):\n{tail}")
+            raise InstallError(f"installing {what} failed (exit {result.returncode}):\n{tail}")
+
+
+@dataclass(frozen=True)
+class WheelJob:
+    """A checked wheel waiting for its batch: it installs into `staging`/files."""
+
+    pin: Pin
+    wheel: Path
+    archive: WheelArchive
+    staging: Path
+    emit: EventSink
+
+    @property
+    def files(self) -> Path:
+        return self.staging / "files"
+
+
+def _fits(batch: list[WheelJob], job: WheelJob) -> bool:
+    """A wheel joins a batch only if it writes no path any wheel of the batch writes."""
+    return all(job.archive.target_paths.isdisjoint(other.archive.target_paths) for other in batch)
+
+
+def _failure_of(install: Callable[[], None]) -> OLError | None:
+    try:
+        install()
+    except InstallError as error:
+        return error
+    return None
 
 
 def _choose(pin: Pin, runtime: Runtime) -> Artifact:

@@ -9,6 +9,8 @@ these is refused, naming the member, before anything is installed.
 
 from __future__ import annotations
 
+import configparser
+import functools
 import stat
 import zipfile
 from dataclasses import dataclass
@@ -24,6 +26,22 @@ class WheelArchive:
     unpacked_size: int  # the sum of its members' declared sizes
     record: tuple[RecordRow, ...]  # its own RECORD, which its sha256 vouches for
     problem: str | None  # why it must not be installed (see the module's docstring), or None
+    members: tuple[str, ...] = ()  # its file members' names
+    scripts: tuple[str, ...] = ()  # the console and GUI scripts its entry points ask an installer to write
+
+    @functools.cached_property
+    def target_paths(self) -> frozenset[str]:
+        """Where an install into a `--target` directory may write, so that two wheels that would
+        write one path are never installed into one directory together. Conservative: every
+        `.data` scheme but scripts lands at the root here, and a script at `bin/`."""
+        paths = {f"bin/{script}" for script in self.scripts}
+        for name in {*self.members, *(row.path for row in self.record)}:  # RECORD may claim more
+            top, _, rest = name.partition("/")
+            scheme, _, inside = rest.partition("/")
+            if top.endswith(".data") and inside:
+                name = f"bin/{inside}" if scheme == "scripts" else inside
+            paths.add(name)
+        return frozenset(paths)
 
 
 def read_wheel(wheel: Path) -> WheelArchive:
@@ -34,15 +52,28 @@ def read_wheel(wheel: Path) -> WheelArchive:
             records = [info.filename for info in infos if info.filename.count("/") == 1
                        and info.filename.endswith(".dist-info/RECORD")]
             rows = tuple(row for name in records for row in parse_record(archive.read(name).decode("utf-8")))
-    except (zipfile.BadZipFile, OSError, UnicodeError, ValueError) as error:
+            entry_points = [info.filename for info in infos if info.filename.count("/") == 1
+                            and info.filename.endswith(".dist-info/entry_points.txt")]
+            scripts = _scripts(archive.read(entry_points[0]).decode("utf-8")) if entry_points else ()
+    except (zipfile.BadZipFile, OSError, UnicodeError, ValueError, configparser.Error) as error:
         return WheelArchive(0, (), f"it is not a readable wheel ({error})")
     problem = _problem(infos, {row.path for row in rows}, bool(records))
-    return WheelArchive(sum(info.file_size for info in infos), rows, problem)
+    members = tuple(info.filename for info in infos if not info.is_dir())
+    return WheelArchive(sum(info.file_size for info in infos), rows, problem, members, scripts)
 
 
 def archive_problem(wheel: Path) -> str | None:
     """Why the wheel must not be installed (see the module's docstring), or None."""
     return read_wheel(wheel).problem
+
+
+def _scripts(entry_points: str) -> tuple[str, ...]:
+    """The script names of entry_points.txt's console_scripts and gui_scripts sections."""
+    parser = configparser.ConfigParser(delimiters=("=",), interpolation=None)
+    parser.optionxform = str  # type: ignore[assignment,method-assign]  # script names keep their case
+    parser.read_string(entry_points)
+    return tuple(name for section in ("console_scripts", "gui_scripts") if parser.has_section(section)
+                 for name in parser.options(section))
 
 
 def _problem(infos: list[zipfile.ZipInfo], listed: set[str], has_record: bool) -> str | None:

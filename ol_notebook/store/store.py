@@ -52,7 +52,15 @@ from packaging.utils import canonicalize_name
 from ol_notebook.errors import OLError
 from ol_notebook.sandbox.disk import remove_tree
 from ol_notebook.store.distinfo import IMPORT_NAMES_RULE, DistInfoError, RecordRow, read_dist_info
-from ol_notebook.store.integrity import INTEGRITY_FILE, Integrity, departures, problems, stat_signature, survey
+from ol_notebook.store.integrity import (
+    INTEGRITY_FILE,
+    Integrity,
+    departures,
+    problems,
+    signature_of,
+    stat_signature,
+    survey,
+)
 from ol_notebook.store.locks import file_lock
 from ol_notebook.store.metadata import EntryMetadata
 from ol_notebook.store.verified import VerifiedFiles
@@ -184,11 +192,11 @@ class Store:
         found = departures(info.record, shipped) if shipped is not None else []
         if found:
             raise StoreError(f"install of {key} does not match the wheel's RECORD: " + "; ".join(found[:5]))
-        bytecode, found, verified = survey(files, info.record, self.verified.load(metadata.sha256))
-        if found:
-            raise StoreError(f"install of {key} does not match its RECORD: " + "; ".join(found[:5]))
-        _freeze(files)  # before the signature: chmod changes ctime
-        signature = stat_signature(files)
+        surveyed = survey(files, info.record, self.verified.load(metadata.sha256))
+        if surveyed.problems:
+            raise StoreError(f"install of {key} does not match its RECORD: " + "; ".join(surveyed.problems[:5]))
+        _freeze(files, surveyed.stats)  # before the signature: chmod changes ctime
+        signature = signature_of(surveyed.stats)
         metadata = replace(
             metadata,
             requires_dist=info.requires_dist,
@@ -200,7 +208,7 @@ class Store:
             file_count=signature.count,
         )
         metadata.write(staging / "meta.json")
-        Integrity(bytecode, signature.digest).write(staging / INTEGRITY_FILE)
+        Integrity(surveyed.bytecode, signature.digest).write(staging / INTEGRITY_FILE)
         for name in ("meta.json", INTEGRITY_FILE):
             _freeze(staging / name)
         os.chmod(staging, 0o755)  # moving a directory to another parent needs write access to it ('..')
@@ -213,7 +221,7 @@ class Store:
                 raise StoreError(f"cannot publish {key} into {final}: {error.strerror}") from error
         else:
             os.chmod(final, 0o555)
-            self.verified.save(metadata.sha256, verified)
+            self.verified.save(metadata.sha256, surveyed.verified)
         entry = self.get(key)
         assert entry is not None
         return entry
@@ -339,24 +347,35 @@ class Store:
         return report
 
 
-def _freeze(path: Path) -> None:
+def _freeze(path: Path, stats: dict[str, os.stat_result] | None = None) -> None:
     """Take every write bit off `path` and, for a directory, everything below it (symlinks untouched).
 
     A file already without them is left alone: chmod changes its ctime even then, and a file
-    linked from uv's cache may be in another runtime's entry already (see integrity.py)."""
+    linked from uv's cache may be in another runtime's entry already (see integrity.py).
+    stats: relative path -> lstat of the files below `path`, taken already (publish's survey);
+    their modes are used instead of a new lstat each, and a file chmodded here gets its new one."""
     _unwritable(os.fspath(path), os.lstat(path).st_mode)
-    pending = [os.fspath(path)] if path.is_dir() else []
+    pending = [("", os.fspath(path))] if path.is_dir() else []
     while pending:
-        with os.scandir(pending.pop()) as entries:
+        relative, directory = pending.pop()
+        with os.scandir(directory) as entries:
             for entry in entries:
-                _unwritable(entry.path, entry.stat(follow_symlinks=False).st_mode)
                 if entry.is_dir(follow_symlinks=False):
-                    pending.append(entry.path)
+                    _unwritable(entry.path, entry.stat(follow_symlinks=False).st_mode)
+                    pending.append((f"{relative}{entry.name}/", entry.path))
+                    continue
+                known = stats.get(relative + entry.name) if stats is not None else None
+                changed = _unwritable(entry.path, (known or entry.stat(follow_symlinks=False)).st_mode)
+                if changed and stats is not None and known is not None:
+                    stats[relative + entry.name] = os.lstat(entry.path)
 
 
-def _unwritable(path: str, mode: int) -> None:
+def _unwritable(path: str, mode: int) -> bool:
+    """Take the write bits off; whether it had any (and so was changed)."""
     if not stat.S_ISLNK(mode) and mode & ~_NO_WRITE:
         os.chmod(path, stat.S_IMODE(mode) & _NO_WRITE)
+        return True
+    return False
 
 
 def _disk_usage(path: Path) -> tuple[int, int]:
