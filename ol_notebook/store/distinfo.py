@@ -13,7 +13,7 @@ import hashlib
 import io
 from dataclasses import dataclass
 from email.parser import HeaderParser
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 _NOT_IMPORTABLE = (".dist-info", ".data", "__pycache__")
 _NOT_PROVIDED_AT_ROOT = ("bin", "tests", "test")
@@ -99,9 +99,10 @@ def import_names(paths: list[str]) -> tuple[str, ...]:
     """
     tree: dict = {}  # directory name -> its tree; file name -> None
     for path in paths:
-        if path.startswith(".."):  # installed outside the target (scripts, data); not importable
+        parts = [part for part in path.split("/") if part not in ("", ".")]  # PurePosixPath's parts, cheaper
+        if not parts or path.startswith(("..", "/")):  # installed outside the target (scripts, data)
             continue
-        *directories, filename = PurePosixPath(path).parts
+        *directories, filename = parts
         node = tree
         for directory in directories:
             node = node.setdefault(directory, {})
