@@ -9,19 +9,22 @@ Check: what a deploy (or the first call after a restart) pays to make sure the c
 were not changed since they were published (a stat signature per entry), against the full re-hash
 `verify` does. Lock: installing from the closure's pylock.toml (no resolution: ol-notebook's
 closure_from_lock then a pull, against `uv pip install -r pylock.toml --target`), cold and warm.
-Figures are medians of --repeat runs; ratios compare runs made in this same process.
+Figures are medians of --repeat runs; ratios compare runs made in this same process. The index
+runs in a process of its own: served from this one, it would take the GIL from our pull's threads
+while uv, a separate process, never shares it.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,7 +37,6 @@ from ol_notebook.packages import PackageService  # noqa: E402
 from ol_notebook.sandbox.disk import remove_tree  # noqa: E402
 from ol_notebook.settings import Settings  # noqa: E402
 from tests.localindex.catalogue import build_catalogue  # noqa: E402
-from tests.localindex.server import IndexServer  # noqa: E402
 
 REAL_SET = ["requests==2.32.3", "pandas==2.2.3", "scikit-learn==1.5.2"]
 FIXTURE_SET = ["alpha==2.0", "gamma[fast]", "epsilon", "py-widget", "nsp-one", "nsp-two", "toolpkg", "bulky", "platpkg"]
@@ -55,6 +57,29 @@ def real_wheels() -> Path | None:
         shutil.rmtree(CACHE, ignore_errors=True)
         return None
     return CACHE
+
+
+SERVE = """
+import sys
+from pathlib import Path
+from tests.localindex.server import IndexServer
+with IndexServer(Path(sys.argv[1])) as server:
+    print(server.url, flush=True)
+    sys.stdin.read()
+"""
+
+
+@contextlib.contextmanager
+def index_process(files: Path) -> Iterator[str]:
+    """The local index over HTTP in a child process, until the block ends; yields its URL."""
+    server = subprocess.Popen([sys.executable, "-c", SERVE, str(files)], cwd=ROOT, text=True,
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    assert server.stdin is not None and server.stdout is not None
+    try:
+        yield server.stdout.readline().strip()
+    finally:
+        server.stdin.close()
+        server.wait(timeout=30)
 
 
 def timed(action: Callable[[], object]) -> float:
@@ -161,9 +186,9 @@ def main() -> None:
         requirements = REAL_SET if wheels else FIXTURE_SET
         if wheels is None:
             wheels = build_catalogue(work / "catalogue")
-        with IndexServer(wheels) as server:
+        with index_process(wheels) as url:
             for bytecode in (True, False):
-                bench = Bench(server.url, work, requirements, bytecode)
+                bench = Bench(url, work, requirements, bytecode)
                 rounds = [bench.round() for _ in range(args.repeat)]
                 report(bench, requirements, rounds)
     finally:
