@@ -12,12 +12,18 @@ from tests.cli.conftest import CLI
 TICKS = "import time\n\ndef f(event):\n    print('first line', flush=True)\n    time.sleep(60)\n    return 1\n"
 
 
+def _sigint_handled() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_invoke_prints_the_lambdas_output_while_it_runs(run, tmp_path):
     (tmp_path / "handler.py").write_text(TICKS)
     run("deploy", "ticks", "handler.py", "--timeout", "90")
     env = {**os.environ, "OL_NOTEBOOK_STORE": str(run.store), "OL_NOTEBOOK_LAMBDAS": str(tmp_path / "lambdas")}
+    # As from a terminal: Ctrl-C's SIGINT handled. A test run started in the background by a shell
+    # (`pytest &`) has SIGINT ignored, and an ignored SIGINT stays ignored across exec.
     with subprocess.Popen([CLI, "invoke", "ticks"], stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-                          env=env, cwd=tmp_path) as process:
+                          env=env, cwd=tmp_path, preexec_fn=_sigint_handled) as process:
         try:
             assert process.stderr.readline() == "first line\n"  # blocks until it is printed: no timing
             assert process.poll() is None  # while the call still runs
