@@ -51,7 +51,7 @@ def default_unsafe_no_sandbox() -> bool:
 
 
 def default_concurrency() -> int:
-    """Two installs per core, between 2 and 8."""
+    """Two downloads or sdist builds per core, between 2 and 8 (wheels install in batches: puller.py)."""
     return max(2, min(8, 2 * (os.cpu_count() or 1)))
 
 

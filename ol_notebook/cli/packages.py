@@ -38,7 +38,7 @@ def add_package_commands(commands: argparse._SubParsersAction) -> None:
                       help="install a PEP 751 lock (pylock.toml, e.g. from uv or pip) instead of compiling: "
                       "nothing is resolved, each file is checked against the lock's sha256 and size")
     pull.add_argument("--root", help="keep these packages on `gc` under this name")
-    pull.add_argument("--jobs", type=int, help="installs at once (default: 2 x cores, 2 to 8)")
+    pull.add_argument("--jobs", type=int, help="downloads and sdist builds at once (default: 2 x cores, 2 to 8)")
     pull.add_argument("--timeout", type=float, help="seconds per install (default 900)")
     pull.add_argument("--memory", type=parse_size, help="memory per install, e.g. 2G (default 4G)")
     pull.add_argument("--disk", type=parse_size, help="disk per install, e.g. 500M (default 8G)")
