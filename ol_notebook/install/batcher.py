@@ -78,8 +78,8 @@ class Batcher(Generic[Job]):
     def _lead(self) -> None:
         """Run one batch of what is queued; called and returns with the condition's lock held."""
         batch: list[_Slot[Job]] = []
-        for slot in list(self._queue):
-            if self._fits([taken.job for taken in batch], slot.job):
+        for slot in list(self._queue):  # the oldest always goes, so a job that fits nothing still runs
+            if not batch or self._fits([taken.job for taken in batch], slot.job):
                 batch.append(slot)
                 self._queue.remove(slot)
         self._running = True

@@ -41,7 +41,7 @@ def submit_all(batcher: Batcher[str], jobs: list[str]) -> dict[str, BaseExceptio
         except BaseException as error:  # recorded for the assertion
             outcomes[job] = error
 
-    threads = [threading.Thread(target=submit, args=(job,)) for job in jobs]
+    threads = [threading.Thread(target=submit, args=(job,), daemon=True) for job in jobs]  # a hung one fails, not hangs
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -101,3 +101,9 @@ def test_a_batch_of_any_size_runs_once(jobs):
     run = Recorder()
     submit_all(Batcher(run, jobs, fits_anything, quiet=NEVER), [f"j{i}" for i in range(jobs)])
     assert len(run.batches) == 1 and len(run.batches[0]) == jobs
+
+
+def test_a_job_that_fits_no_batch_still_runs_alone():
+    run = Recorder()
+    submit_all(Batcher(run, 2, lambda batch, job: False, quiet=NEVER), ["loner", "other"])
+    assert sorted(run.batches) == [["loner"], ["other"]]
