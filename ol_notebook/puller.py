@@ -27,6 +27,7 @@ Which sandbox may write what (the store's entries share inodes with `work/uv-cac
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from collections.abc import Callable
@@ -129,7 +130,7 @@ class Puller:
             emit(PullEvent("queued", pin.key, bytes_total=_choose(pin, self.runtime).size))
         failures: dict[str, OLError] = {}
         if missing:
-            batcher = Batcher(self._install_batch, len(missing), _fits)
+            batcher = Batcher(functools.partial(self._install_batch, emit), len(missing), _fits)
             transfers = threading.Semaphore(self.concurrency)  # downloads and builds at once
             with ThreadPoolExecutor(max_workers=min(IN_FLIGHT, len(missing))) as pool:
                 outcomes = {pin.key: pool.submit(self._install_one, pin, emit, batcher, transfers) for pin in missing}
@@ -187,7 +188,7 @@ class Puller:
                         raise InstallError(f"{pin.name} {pin.version}: refusing {wheel.name}: {archive.problem}")
                     _check_unpacked_size(pin, archive.unpacked_size, self.limits.disk)
                     submitted = True
-                    batcher.submit(WheelJob(pin, wheel, archive, staging, emit))
+                    batcher.submit(WheelJob(pin, wheel, archive, staging))
                     entry = self.store.publish(pin.key, staging, EntryMetadata(
                         name=pin.name,
                         version=pin.version,
@@ -239,23 +240,29 @@ class Puller:
         finally:
             remove_tree(out)
 
-    def _install_batch(self, jobs: list[WheelJob]) -> list[OLError | None]:
+    def _install_batch(self, emit: EventSink, jobs: list[WheelJob]) -> list[OLError | None]:
         """Install every job's wheel with one uv run in one sandbox (see the module's docstring)."""
         for job in jobs:
-            job.emit(PullEvent("installing", job.pin.key))
-        if len(jobs) == 1:
-            return [_failure_of(lambda: self._install_wheels(jobs, jobs[0].files))]
-        shared = jobs[0].staging / "shared"  # removed with that entry's staging debris if we die
+            emit(PullEvent("installing", job.pin.key))
+        if len(jobs) > 1:
+            shared = jobs[0].staging / "shared"  # removed with that entry's staging debris if we die
+            try:
+                self._install_wheels(jobs, shared)
+                split_target(shared, {canonicalize_name(job.pin.name): job.files for job in jobs})
+                return [None] * len(jobs)
+            except (InstallError, SplitError, OSError):  # which one: each alone, so every failure names its package
+                for job in jobs:
+                    remove_tree(job.files)
+            finally:
+                remove_tree(shared)
+        return [self._install_alone(job) for job in jobs]
+
+    def _install_alone(self, job: WheelJob) -> OLError | None:
         try:
-            self._install_wheels(jobs, shared)
-            split_target(shared, {canonicalize_name(job.pin.name): job.files for job in jobs})
-        except (InstallError, SplitError, OSError):  # which one: each alone, so every failure names its package
-            for directory in (shared, *(job.files for job in jobs)):
-                remove_tree(directory)
-            return [_failure_of(lambda job=job: self._install_wheels([job], job.files)) for job in jobs]
-        finally:
-            remove_tree(shared)
-        return [None] * len(jobs)
+            self._install_wheels([job], job.files)
+        except InstallError as error:
+            return error
+        return None
 
     def _install_wheels(self, jobs: list[WheelJob], target: Path) -> None:
         """Install wheels with uv into `target`, hard-linking from uv's cache (see Store: one bind for both).
@@ -297,7 +304,6 @@ class WheelJob:
     wheel: Path
     archive: WheelArchive
     staging: Path
-    emit: EventSink
 
     @property
     def files(self) -> Path:
@@ -308,13 +314,6 @@ def _fits(batch: list[WheelJob], job: WheelJob) -> bool:
     """A wheel joins a batch only if it writes no path any wheel of the batch writes."""
     return all(job.archive.target_paths.isdisjoint(other.archive.target_paths) for other in batch)
 
-
-def _failure_of(install: Callable[[], None]) -> OLError | None:
-    try:
-        install()
-    except InstallError as error:
-        return error
-    return None
 
 
 def _choose(pin: Pin, runtime: Runtime) -> Artifact:
