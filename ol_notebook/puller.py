@@ -28,6 +28,7 @@ Which sandbox may write what (the store's entries share inodes with `work/uv-cac
 from __future__ import annotations
 
 import functools
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -44,15 +45,19 @@ from ol_notebook.index import IndexConfig, Runtime, download, uv_binary
 from ol_notebook.index.download import copy_into_cache
 from ol_notebook.index.origins import artifact_url_problem
 from ol_notebook.index.uv import UV_COMMON_FLAGS, uv_sandbox_spec
-from ol_notebook.install import Batcher, SplitError, split_target
+from ol_notebook.install import ArchiveMemo, Batcher, SplitError, split_target
 from ol_notebook.resolve import Artifact, Closure, Pin, check_closure
 from ol_notebook.sandbox import Bind, Limits, Sandbox, SandboxError
 from ol_notebook.sandbox.disk import remove_tree
 from ol_notebook.store import Entry, EntryMetadata, Store
-from ol_notebook.wheel_archive import WheelArchive, read_wheel
+from ol_notebook.wheel_archive import WheelArchive
 
 DEFAULT_LIMITS = Limits(timeout=900.0, memory=4 << 30, processes=512, disk=8 << 30)
 IN_FLIGHT = 64  # pins handled at once: each holds its entry's lock and may wait in a batch
+# Publishes at once. A warm publish is Python holding the GIL between lstats: fifteen threads at once
+# spend their time handing it around (a warm pull's publishes took 0.14 s so, 0.09 s one at a time);
+# a cold one mostly hashes, which runs on every core. One per core served both best (bench/pull.py).
+PUBLISHERS = os.cpu_count() or 1
 
 
 class InstallError(OLError):
@@ -111,6 +116,7 @@ class Puller:
         self.limits = limits
         self.concurrency = max(1, concurrency)
         self.compile_bytecode = compile_bytecode
+        self.archives = ArchiveMemo(store.archives_dir)
 
     def pull(self, closure: Closure, on_event: EventSink | None = None, check: bool = True) -> PullReport:
         """Make every pin of the closure present in the store, then check the closure is closed."""
@@ -131,9 +137,10 @@ class Puller:
         failures: dict[str, OLError] = {}
         if missing:
             batcher = Batcher(functools.partial(self._install_batch, emit), len(missing), _fits)
-            transfers = threading.Semaphore(self.concurrency)  # downloads and builds at once
+            turns = Throttles(transfers=threading.Semaphore(self.concurrency),
+                               publishes=threading.Semaphore(PUBLISHERS))
             with ThreadPoolExecutor(max_workers=min(IN_FLIGHT, len(missing))) as pool:
-                outcomes = {pin.key: pool.submit(self._install_one, pin, emit, batcher, transfers) for pin in missing}
+                outcomes = {pin.key: pool.submit(self._install_one, pin, emit, batcher, turns) for pin in missing}
             for key, outcome in outcomes.items():
                 error = outcome.exception()
                 if error is None:
@@ -164,8 +171,7 @@ class Puller:
         )
 
     # One package
-    def _install_one(self, pin: Pin, emit: EventSink, batcher: Batcher[WheelJob],
-                     transfers: threading.Semaphore) -> bool:
+    def _install_one(self, pin: Pin, emit: EventSink, batcher: Batcher[WheelJob], turns: Throttles) -> bool:
         """Install and publish one pin; False when another process published it meanwhile."""
         artifact = _choose(pin, self.runtime)
         submitted = False
@@ -177,29 +183,20 @@ class Puller:
                 started = time.perf_counter()
                 staging = self.store.new_staging(pin.key)
                 try:
-                    with transfers:
+                    with turns.transfers:
                         wheel = self._fetch(pin, artifact, emit)
                         built = None
                         if not artifact.is_wheel:
                             emit(PullEvent("building", pin.key))
                             wheel = built = self._build(pin, wheel)
-                    archive = read_wheel(wheel)
+                    archive = self.archives.read(wheel, None if built else artifact.sha256)
                     if archive.problem:
                         raise InstallError(f"{pin.name} {pin.version}: refusing {wheel.name}: {archive.problem}")
                     _check_unpacked_size(pin, archive.unpacked_size, self.limits.disk)
                     submitted = True
                     batcher.submit(WheelJob(pin, wheel, archive, staging))
-                    entry = self.store.publish(pin.key, staging, EntryMetadata(
-                        name=pin.name,
-                        version=pin.version,
-                        filename=artifact.filename,
-                        url=artifact.url,
-                        sha256=artifact.sha256,
-                        index=pin.index,
-                        installed_at=datetime.now(UTC).isoformat(timespec="seconds"),
-                        install_seconds=round(time.perf_counter() - started, 4),
-                        built_wheel=built.name if built else None,
-                    ), archive.record)
+                    with turns.publishes:
+                        entry = self._publish(pin, artifact, staging, archive, built, started)
                 except BaseException as error:
                     remove_tree(staging)
                     if isinstance(error, OLError):
@@ -210,6 +207,20 @@ class Puller:
                 batcher.withdraw()
         emit(PullEvent("done", pin.key, bytes_done=entry.metadata.size, seconds=entry.metadata.install_seconds))
         return True
+
+    def _publish(self, pin: Pin, artifact: Artifact, staging: Path, archive: WheelArchive, built: Path | None,
+                 started: float) -> Entry:
+        return self.store.publish(pin.key, staging, EntryMetadata(
+            name=pin.name,
+            version=pin.version,
+            filename=artifact.filename,
+            url=artifact.url,
+            sha256=artifact.sha256,
+            index=pin.index,
+            installed_at=datetime.now(UTC).isoformat(timespec="seconds"),
+            install_seconds=round(time.perf_counter() - started, 4),
+            built_wheel=built.name if built else None,
+        ), archive.record)
 
     def _check_origin(self, pin: Pin, artifact: Artifact) -> None:
         if problem := artifact_url_problem(self.index, artifact.url):
@@ -294,6 +305,14 @@ class Puller:
         if result.returncode != 0:
             tail = result.stderr.decode(errors="replace").strip()[-2000:]
             raise InstallError(f"installing {what} failed (exit {result.returncode}):\n{tail}")
+
+
+@dataclass(frozen=True)
+class Throttles:
+    """What one pull's threads take turns at: downloads and builds (`--jobs`), and publishes."""
+
+    transfers: threading.Semaphore
+    publishes: threading.Semaphore
 
 
 @dataclass(frozen=True)

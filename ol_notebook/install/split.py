@@ -19,7 +19,7 @@ from packaging.utils import canonicalize_name
 
 from ol_notebook.errors import OLError
 from ol_notebook.store.distinfo import parse_record
-from ol_notebook.store.integrity import bytecode_source, files_below
+from ol_notebook.store.integrity import bytecode_source, files_below, normal_path
 
 
 class SplitError(OLError):
@@ -75,7 +75,7 @@ def _owners(target: Path, destinations: Mapping[str, Path]) -> dict[str, Path]:
         except (OSError, UnicodeError, ValueError) as error:
             raise SplitError(f"the shared install's {info.name}/RECORD is unreadable: {error}") from error
         for row in rows:
-            path = os.path.normpath(row.path)
+            path = normal_path(row.path)
             if os.path.isabs(path) or path.split(os.sep, 1)[0] == "..":
                 raise SplitError(f"{info.name}/RECORD lists {row.path!r}, outside the install directory")
             if owners.setdefault(path, destination) != destination:

@@ -19,9 +19,10 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ol_notebook.atomic_write import write_atomic
 from ol_notebook.index.core_metadata import requires_python_of
 from ol_notebook.index.download import DownloadError, download
-from ol_notebook.mirror.files import publish, sha256_file, write_atomic
+from ol_notebook.mirror.files import publish, sha256_file
 from ol_notebook.mirror.layout import (
     PageFile,
     file_path,

@@ -1,13 +1,13 @@
 """Writing into a mirror so that a reader (pip, uv, a web server, a crash) never sees half a file:
-each file is written under a temporary name on the mirror's filesystem, synced, then renamed over.
-Plus what a mirror needs to know of a file: its sha256 (streamed: wheels can be gigabytes).
+each file is written under a temporary name on the mirror's filesystem, synced, then renamed over
+(pages with atomic_write.write_atomic). Plus what a mirror needs to know of a file: its sha256
+(streamed: wheels can be gigabytes).
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 from pathlib import Path
 
 CHUNK = 1 << 20
@@ -19,21 +19,6 @@ def sha256_file(path: Path) -> str:
         while chunk := stream.read(CHUNK):
             digest.update(chunk)
     return digest.hexdigest()
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Replace `path` with `text` in one rename, after the content reached the disk."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, partial = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(partial, path)
-    except BaseException:
-        Path(partial).unlink(missing_ok=True)
-        raise
 
 
 def publish(staged: Path, target: Path) -> None:

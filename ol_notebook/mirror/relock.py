@@ -15,8 +15,8 @@ from typing import Any
 
 import tomli_w
 
+from ol_notebook.atomic_write import write_atomic
 from ol_notebook.lock import lock_from_dict
-from ol_notebook.mirror.files import write_atomic
 from ol_notebook.mirror.layout import file_relpath
 
 HEADER = "# Rewritten by `ol-notebook mirror` from {source}: every file is a path inside this mirror.\n"

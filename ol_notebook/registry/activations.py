@@ -16,11 +16,11 @@ current one serves instead, and the reason says so.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
+
+from ol_notebook.atomic_write import write_atomic
 
 ACTIVATIONS = "activations.json"
 KEPT = 32  # activations remembered; far more than the versions kept
@@ -52,17 +52,7 @@ def record(home: Path, number: int) -> None:
     if numbers[-1:] == [number]:
         return
     numbers = [*numbers, number][-KEPT:]
-    fd, partial = tempfile.mkstemp(prefix=".activations-", dir=home)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as stream:
-            json.dump({"activations": numbers}, stream)
-            stream.write("\n")
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(partial, home / ACTIVATIONS)
-    except BaseException:
-        Path(partial).unlink(missing_ok=True)
-        raise
+    write_atomic(home / ACTIVATIONS, json.dumps({"activations": numbers}) + "\n")
 
 
 def previous(numbers: list[int], current: int, kept: Collection[int], never_served: Callable[[int], bool]) -> Choice:

@@ -58,6 +58,7 @@ class Survey(NamedTuple):
     problems: list[str]
     verified: dict[str, Signature]  # hard-linked files found equal to RECORD: the memo's next version
     stats: dict[str, os.stat_result]  # every file's lstat, taken before it was read (see `signature_of`)
+    directories: dict[str, int]  # every directory below `files` ("pkg/", "pkg/sub/"): its mode, for the freeze
 
 
 def survey(files: Path, record: Iterable[RecordRow], known: Mapping[str, Signature] | None = None) -> Survey:
@@ -71,8 +72,8 @@ def survey(files: Path, record: Iterable[RecordRow], known: Mapping[str, Signatu
     rows = _rows(record)
     listed = set(rows)
     known = known or {}
-    result = Survey({}, [], {}, {})
-    for path, entry in sorted(files_below(files), key=lambda item: item[0]):
+    result = Survey({}, [], {}, {}, {})
+    for path, entry in sorted(files_below(files, result.directories), key=lambda item: item[0]):
         info = result.stats[path] = entry.stat(follow_symlinks=False)  # before any read: a write shows later
         row = rows.pop(path, None)
         if row is not None and not row.digest:
@@ -107,7 +108,7 @@ def departures(installed: Iterable[RecordRow], shipped: Iterable[RecordRow]) -> 
     """
     wanted: dict[str, RecordRow] = {}
     for row in shipped:
-        path = os.path.normpath(row.path)
+        path = normal_path(row.path)
         top, _, rest = path.partition("/")
         if top.endswith(".data"):
             scheme, _, path = rest.partition("/")
@@ -176,12 +177,21 @@ def sha256_of(path: Path) -> str:
 
 
 def _rows(record: Iterable[RecordRow]) -> dict[str, RecordRow]:
-    return {os.path.normpath(row.path): row for row in record}
+    return {normal_path(row.path): row for row in record}
 
 
-def files_below(root: Path) -> list[tuple[str, os.DirEntry[str]]]:
+def normal_path(path: str) -> str:
+    """`os.path.normpath(path)`, without the call for a path it leaves as it is (nearly every
+    RECORD path: thousands per publish)."""
+    if path and not path.startswith(("/", ".")) and "//" not in path and "/." not in path and not path.endswith("/"):
+        return path
+    return os.path.normpath(path)
+
+
+def files_below(root: Path, directories: dict[str, int] | None = None) -> list[tuple[str, os.DirEntry[str]]]:
     """(relative path, entry) of every non-directory below `root`. Plain strings and scandir: on
-    every deploy this walks thousands of files, and pathlib's objects cost more than the lstats."""
+    every deploy this walks thousands of files, and pathlib's objects cost more than the lstats.
+    directories: filled with each directory's relative path ("pkg/") and mode, from the same walk."""
     found = []
     pending = [("", os.fspath(root))]
     while pending:
@@ -190,6 +200,8 @@ def files_below(root: Path) -> list[tuple[str, os.DirEntry[str]]]:
             for entry in entries:
                 if entry.is_dir(follow_symlinks=False):
                     pending.append((f"{relative}{entry.name}/", entry.path))
+                    if directories is not None:
+                        directories[f"{relative}{entry.name}/"] = entry.stat(follow_symlinks=False).st_mode
                 else:
                     found.append((relative + entry.name, entry))
     return found

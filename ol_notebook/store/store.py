@@ -10,6 +10,7 @@
     <root>/downloads/                       distribution files by sha256
     <root>/roots/<name>.json                what gc must keep (lambdas, locks)
     <root>/verified/<sha256>.json           per wheel: cache files publish has hashed (verified.py)
+    <root>/archives/<sha256>.json           per wheel: what its zip holds (install/archives.py)
 
 uv hard-links installed files from its cache, and link(2) fails across mount points even
 on one filesystem, so the cache and the staging directories share one parent (`work/`)
@@ -119,6 +120,7 @@ class Store:
         self.roots_dir = self.root / "roots"
         self.downloads_dir = self.root / "downloads"
         self.verified = VerifiedFiles(self.root / "verified")  # outside work/: no sandbox sees it
+        self.archives_dir = self.root / "archives"  # likewise
         for directory in (self.packages_dir, self.staging_dir, self.locks_dir, self.roots_dir,
                           self.uv_cache_dir, self.resolve_cache_dir, self.downloads_dir):
             directory.mkdir(parents=True, exist_ok=True)
@@ -192,10 +194,11 @@ class Store:
         found = departures(info.record, shipped) if shipped is not None else []
         if found:
             raise StoreError(f"install of {key} does not match the wheel's RECORD: " + "; ".join(found[:5]))
-        surveyed = survey(files, info.record, self.verified.load(metadata.sha256))
+        known = self.verified.load(metadata.sha256)
+        surveyed = survey(files, info.record, known)
         if surveyed.problems:
             raise StoreError(f"install of {key} does not match its RECORD: " + "; ".join(surveyed.problems[:5]))
-        _freeze(files, surveyed.stats)  # before the signature: chmod changes ctime
+        _freeze(files, surveyed.stats, surveyed.directories)  # before the signature: chmod changes ctime
         signature = signature_of(surveyed.stats)
         metadata = replace(
             metadata,
@@ -210,7 +213,7 @@ class Store:
         metadata.write(staging / "meta.json")
         Integrity(surveyed.bytecode, signature.digest).write(staging / INTEGRITY_FILE)
         for name in ("meta.json", INTEGRITY_FILE):
-            _freeze(staging / name)
+            os.chmod(staging / name, 0o444)
         os.chmod(staging, 0o755)  # moving a directory to another parent needs write access to it ('..')
         final = self.packages_dir / key
         try:
@@ -221,7 +224,8 @@ class Store:
                 raise StoreError(f"cannot publish {key} into {final}: {error.strerror}") from error
         else:
             os.chmod(final, 0o555)
-            self.verified.save(metadata.sha256, surveyed.verified)
+            if surveyed.verified != known:  # a warm install of a wheel published before changes nothing
+                self.verified.save(metadata.sha256, surveyed.verified)
         entry = self.get(key)
         assert entry is not None
         return entry
@@ -347,27 +351,20 @@ class Store:
         return report
 
 
-def _freeze(path: Path, stats: dict[str, os.stat_result] | None = None) -> None:
-    """Take every write bit off `path` and, for a directory, everything below it (symlinks untouched).
+def _freeze(files: Path, stats: dict[str, os.stat_result], directories: dict[str, int]) -> None:
+    """Take every write bit off `files`, the directories below it and every file, by the lstats
+    publish's survey took (symlinks untouched; a file it chmods gets its new lstat in `stats`).
 
     A file already without them is left alone: chmod changes its ctime even then, and a file
-    linked from uv's cache may be in another runtime's entry already (see integrity.py).
-    stats: relative path -> lstat of the files below `path`, taken already (publish's survey);
-    their modes are used instead of a new lstat each, and a file chmodded here gets its new one."""
-    _unwritable(os.fspath(path), os.lstat(path).st_mode)
-    pending = [("", os.fspath(path))] if path.is_dir() else []
-    while pending:
-        relative, directory = pending.pop()
-        with os.scandir(directory) as entries:
-            for entry in entries:
-                if entry.is_dir(follow_symlinks=False):
-                    _unwritable(entry.path, entry.stat(follow_symlinks=False).st_mode)
-                    pending.append((f"{relative}{entry.name}/", entry.path))
-                    continue
-                known = stats.get(relative + entry.name) if stats is not None else None
-                changed = _unwritable(entry.path, (known or entry.stat(follow_symlinks=False)).st_mode)
-                if changed and stats is not None and known is not None:
-                    stats[relative + entry.name] = os.lstat(entry.path)
+    linked from uv's cache may be in another runtime's entry already (see integrity.py)."""
+    root = os.fspath(files) + "/"
+    _unwritable(root, os.lstat(root).st_mode)
+    for relative, mode in directories.items():
+        _unwritable(root + relative, mode)
+    for relative, info in stats.items():
+        path = root + relative
+        if _unwritable(path, info.st_mode):
+            stats[relative] = os.lstat(path)
 
 
 def _unwritable(path: str, mode: int) -> bool:

@@ -38,9 +38,9 @@ from __future__ import annotations
 import json
 import os
 import re
-import tempfile
 from pathlib import Path
 
+from ol_notebook.atomic_write import write_atomic
 from ol_notebook.store.distinfo import RecordRow
 
 _FORMAT = 1
@@ -76,13 +76,5 @@ class VerifiedFiles:
         """Replace the wheel's memo atomically (a temporary file renamed over it); nothing when empty."""
         if not files or not _SHA256.fullmatch(wheel_sha256):
             return
-        self.directory.mkdir(parents=True, exist_ok=True)
         body = json.dumps({"format": _FORMAT, "files": files}, separators=(",", ":"))
-        fd, partial = tempfile.mkstemp(prefix=f".{wheel_sha256}.", dir=self.directory)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as out:
-                out.write(body)
-            os.replace(partial, self.directory / f"{wheel_sha256}.json")
-        except BaseException:
-            os.unlink(partial)
-            raise
+        write_atomic(self.directory / f"{wheel_sha256}.json", body, durable=False)

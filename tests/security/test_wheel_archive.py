@@ -18,7 +18,9 @@ from pathlib import Path
 import pytest
 
 from ol_notebook.index import IndexConfig
+from ol_notebook.packages import PackageService
 from ol_notebook.puller import PullError
+from ol_notebook.resolve import Closure
 from ol_notebook.sandbox import Limits
 from tests.engine import make_service
 
@@ -69,24 +71,37 @@ def mirror(tmp_path: Path) -> Path:
 
 def pull_with(tmp_path: Path, mirror: Path, evil: dict[str, bytes], limits: Limits | None = None,
               **hostile) -> tuple[object, PullError | None]:
-    """Pull the honest wheels and `evil` together. The closure is compiled with a plain `evil`, then
-    its wheel is swapped for the hostile one: a closure is data a client may hand-make, and uv's
-    resolver refuses some hostile wheels before any pull would see them."""
+    """Pull the honest wheels and `evil` together (see `hostile_closure`)."""
+    service, closure = hostile_closure(tmp_path, mirror, evil, limits, **hostile)
+    return service, pull_error(service, closure)
+
+
+def hostile_closure(tmp_path: Path, mirror: Path, evil: dict[str, bytes], limits: Limits | None = None,
+                    **hostile) -> tuple[PackageService, Closure]:
+    """The honest wheels and `evil`. The closure is compiled with a plain `evil`, then its wheel is
+    swapped for the hostile one: a closure is data a client may hand-make, and uv's resolver refuses
+    some hostile wheels before any pull would see them."""
     write_wheel(mirror, "evil", {"evil/__init__.py": b""})
     service = make_service(tmp_path / "store", IndexConfig.from_options(mirror=str(mirror)),
                            **({"install_limits": limits} if limits else {}))
     closure = service.compile([*HONEST, "evil"])
-    wheel = write_wheel(mirror, "evil", evil, **hostile)
+    return service, swap_evil(closure, write_wheel(mirror, "evil", evil, **hostile))
+
+
+def swap_evil(closure: Closure, wheel: Path) -> Closure:
     data = wheel.read_bytes()
     swapped = [replace(pin, wheels=tuple(replace(artifact, sha256=hashlib.sha256(data).hexdigest(), size=len(data))
                                          for artifact in pin.wheels)) if pin.name == "evil" else pin
                for pin in closure.pins]
-    closure = replace(closure, pins=tuple(swapped))
+    return replace(closure, pins=tuple(swapped))
+
+
+def pull_error(service: PackageService, closure: Closure) -> PullError | None:
     try:
         service.pull(closure)
     except PullError as error:
-        return service, error
-    return service, None
+        return error
+    return None
 
 
 def assert_honest_intact(service) -> None:
@@ -168,3 +183,25 @@ def test_a_zip_bomb_past_the_disk_limit_is_refused_naming_it(tmp_path, mirror):
     bomb = {"evil/__init__.py": b"", "evil/bomb.bin": bytes(80 << 20)}
     message = assert_evil_refused(*pull_with(tmp_path, mirror, bomb, limits=limits))
     assert "over the install disk limit" in message
+
+
+def test_a_refused_wheel_is_never_remembered_and_is_refused_again(tmp_path, mirror):
+    """What read_wheel found is remembered per wheel sha256 (install/archives.py), but only for a
+    wheel found fit: a refused one is read, and refused, on every pull."""
+    service, closure = hostile_closure(tmp_path, mirror, {"evil/__init__.py": b""}, symlinks={"evil/passwd": "/x"})
+    for _ in range(2):
+        assert "symbolic link" in assert_evil_refused(service, pull_error(service, closure))
+    evil_sha256 = closure.pin("evil").wheels[0].sha256
+    remembered = {path.stem for path in service.store.archives_dir.iterdir()}
+    assert evil_sha256 not in remembered and len(remembered) == len(HONEST)
+    assert not service.store.archives_dir.is_relative_to(service.store.work_dir)  # no sandbox sees it
+
+
+def test_what_was_remembered_of_a_fit_wheel_never_vouches_for_another(tmp_path, mirror):
+    """`evil` 1.0 installs fine and is remembered; the index then serves a hostile file under the
+    same name and version. The memo is the fit file's, by its sha256, so the new one is read, and refused."""
+    service, fit = hostile_closure(tmp_path, mirror, {"evil/__init__.py": b""})
+    assert pull_error(service, fit) is None and service.store.has("evil==1.0")
+    service.store.remove("evil==1.0")
+    hostile = swap_evil(fit, write_wheel(mirror, "evil", {"evil/__init__.py": b"", "evil/../../up.py": b""}))
+    assert "outside the install directory" in assert_evil_refused(service, pull_error(service, hostile))

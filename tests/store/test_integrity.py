@@ -61,7 +61,7 @@ def test_installer_bytecode_is_recorded_and_anything_else_unlisted_is_a_problem(
         RecordRow("pkg/__pycache__/orphan.cpython-311.pyc", "sha256", "shipped-by-the-wheel", 9),
         RecordRow("pkg/gone.py", "sha256", "abc", 3),
     ]
-    bytecode, problems, verified, _ = survey(tmp_path, record)
+    bytecode, problems, verified, *_ = survey(tmp_path, record)
     assert list(bytecode) == ["pkg/__pycache__/mod.cpython-311.pyc"]  # rewritten by the installer: recorded
     assert verified == {}  # no file there is a hard link of a cache
     assert problems == [
