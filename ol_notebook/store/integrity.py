@@ -72,6 +72,7 @@ def survey(files: Path, record: Iterable[RecordRow], known: Mapping[str, Signatu
     rows = _rows(record)
     listed = set(rows)
     known = known or {}
+    root = os.fspath(files) + "/"
     result = Survey({}, [], {}, {}, {})
     for path, entry in sorted(files_below(files, result.directories), key=lambda item: item[0]):
         info = result.stats[path] = entry.stat(follow_symlinks=False)  # before any read: a write shows later
@@ -83,7 +84,7 @@ def survey(files: Path, record: Iterable[RecordRow], known: Mapping[str, Signatu
             continue
         if row is not None:
             signature = file_signature(info, row)
-            if known.get(path) == signature or file_matches(files / path, row):
+            if known.get(path) == signature or file_matches(f"{root}{path}", row):
                 if info.st_nlink > 1:
                     result.verified[path] = signature
                 continue
