@@ -56,8 +56,9 @@ DEFAULT_LIMITS = Limits(timeout=900.0, memory=4 << 30, processes=512, disk=8 << 
 IN_FLIGHT = 64  # pins handled at once: each holds its entry's lock and may wait in a batch
 # Publishes at once. A warm publish is Python holding the GIL between lstats: fifteen threads at once
 # spend their time handing it around (a warm pull's publishes took 0.14 s so, 0.09 s one at a time);
-# a cold one mostly hashes, which runs on every core. One per core served both best (bench/pull.py).
-PUBLISHERS = os.cpu_count() or 1
+# a cold one mostly hashes, which runs on every core (0.30 s two at a time, 0.41 s one at a time).
+# One per core served both best on 2 cores; more than 4 would only hand the GIL around again.
+PUBLISHERS = min(os.cpu_count() or 1, 4)
 
 
 class InstallError(OLError):

@@ -3,6 +3,8 @@ wheels that would write one path are kept apart, and a wheel uv refuses fails al
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -105,3 +107,26 @@ def test_a_wheel_uv_refuses_fails_alone_and_named(tmp_path, batch_index):
     assert service.verify() == [] and list(service.store.staging_dir.iterdir()) == []
     batches = wheels_installed(runs)  # the batch uv refused, then each of its wheels alone
     assert batches[0] == sorted(["refused", *PLAIN]) and sorted(batches[1:]) == [[name] for name in sorted(batches[0])]
+
+
+def test_publishes_take_turns(tmp_path, batch_index, monkeypatch):
+    """At most PUBLISHERS publishes run at once (a warm publish holds the GIL between lstats: many
+    at once only hand it around). Each publish here lingers, so unthrottled ones would overlap."""
+    monkeypatch.setattr("ol_notebook.puller.PUBLISHERS", 1)
+    service = make_service(tmp_path / "store", batch_index)
+    publish, turn = service.store.publish, threading.Lock()
+    overlapped = []
+
+    def lingering(*args, **kwargs):
+        if not turn.acquire(blocking=False):
+            overlapped.append(args[0])
+            return publish(*args, **kwargs)
+        try:
+            time.sleep(0.05)
+            return publish(*args, **kwargs)
+        finally:
+            turn.release()
+
+    service.store.publish = lingering  # type: ignore[method-assign]
+    report = service.pull(service.compile(PLAIN))
+    assert sorted(report.installed) == [f"{name}==1.0" for name in PLAIN] and overlapped == []
