@@ -11,7 +11,9 @@ were not changed since they were published (a stat signature per entry), against
 closure_from_lock then a pull, against `uv pip install -r pylock.toml --target`), cold and warm,
 and "hit": the same lock installed again into the same store (what a second lambda or notebook
 pinned by it pays), against uv's warm install of it into a new target (uv has no store to hit).
-Figures are medians of --repeat runs; ratios compare runs made in this same process. The index
+Figures are medians of --repeat runs; a ratio is the median of each run's own ratio, whose two
+figures were taken back to back (ours, then uv's): on this machine uv's own warm install took
+anywhere from 0.07 s to 0.39 s within an hour, so ratios of separate medians said little. The index
 runs in a process of its own: served from this one, it would take the GIL from our pull's threads
 while uv, a separate process, never shares it.
 """
@@ -145,32 +147,36 @@ class Bench:
         shutil.rmtree(path, ignore_errors=True)
         return path
 
+    def remove_entries(self, service: PackageService) -> None:
+        for entry in service.packages():
+            service.store.remove(entry.key)  # published entries are read-only: remove gives write access back
+
     def round(self) -> dict[str, float]:
+        """One figure of each phase, uv's right after ours: each ratio compares two runs seconds apart
+        (this machine's disk speed swings threefold within minutes, for uv as for us)."""
         figures = {}
         store = self.new_service("store")
         remove_tree(store.store.root)  # its published entries are read-only
         store = self.new_service("store")
         figures["ours cold"] = self.ours(store)
+        figures["uv cold"] = self.uv(self.fresh("uv-cache"), self.fresh("uv-target"))
         figures["ours hit"] = self.ours(store)
-        for entry in store.packages():
-            store.store.remove(entry.key)  # published entries are read-only: remove gives write access back
+        self.remove_entries(store)
         figures["ours warm"] = self.ours(store)
+        figures["uv warm"] = self.uv(self.work / "uv-cache", self.fresh("uv-target"))
         self.write_lock(store)
-        for entry in store.packages():
-            store.store.remove(entry.key)
-        figures["ours lock warm"] = self.ours_from_lock(store)
         remove_tree(self.work / "lock-store")
         lock_store = self.new_service("lock-store")
         figures["ours lock cold"] = self.ours_from_lock(lock_store)
+        figures["uv lock cold"] = self.uv(self.fresh("uv-lock-cache"), self.fresh("uv-target"), lock=True)
         figures["ours lock hit"] = self.ours_from_lock(lock_store)  # another lambda installing the same lock
+        self.remove_entries(store)
+        figures["ours lock warm"] = self.ours_from_lock(store)
+        figures["uv lock warm"] = self.uv(self.work / "uv-lock-cache", self.fresh("uv-target"), lock=True)
         keys = [pin.key for pin in self.closure.pins]
         restarted = self.new_service("store")  # its first check reads every entry's record, like a new process's
         figures["check"] = timed(lambda: restarted.check_entries(keys))
         figures["rehash"] = timed(lambda: store.store.verify(keys))
-        figures["uv cold"] = self.uv(self.fresh("uv-cache"), self.fresh("uv-target"))
-        figures["uv warm"] = self.uv(self.work / "uv-cache", self.fresh("uv-target"))
-        figures["uv lock cold"] = self.uv(self.fresh("uv-lock-cache"), self.fresh("uv-target"), lock=True)
-        figures["uv lock warm"] = self.uv(self.work / "uv-lock-cache", self.fresh("uv-target"), lock=True)
         figures["pip cold"] = self.pip(None, self.fresh("pip-target"))
         self.pip(self.fresh("pip-cache"), self.fresh("pip-target"))
         figures["pip warm"] = self.pip(self.work / "pip-cache", self.fresh("pip-target"))
@@ -181,7 +187,7 @@ class Bench:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--fixture", action="store_true", help="use the test catalogue instead of real wheels")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="ol-bench-"))
@@ -201,17 +207,24 @@ def main() -> None:
 
 def report(bench: Bench, requirements: list[str], rounds: list[dict[str, float]]) -> None:
     median = {key: statistics.median(r[key] for r in rounds) for key in rounds[0]}
+
+    def ratio(numerator: str, denominator: str) -> float:
+        """The median of each round's own ratio (its two runs seconds apart), not a ratio of medians."""
+        return statistics.median(r[numerator] / r[denominator] for r in rounds)
+
     size = sum(e.metadata.size for e in bench.new_service("store").packages())
     print(f"closure of {' '.join(requirements)}: {len(bench.closure.pins)} packages, {size / 1e6:.0f} MB installed")
     mode = "bytecode compiled by all three" if bench.bytecode else "no bytecode (uv's default; pip --no-compile)"
-    print(f"medians of {len(rounds)} runs, local HTTP index, {mode}\n")
+    print(f"medians of {len(rounds)} runs, local HTTP index, {mode}; ratios: the median of each run's own\n")
     print(f"{'':12}{'ol-notebook':>13}{'uv --target':>13}{'pip --target':>14}{'ours/uv':>10}{'pip/ours':>10}")
     for phase in ("cold", "warm"):
         ours, uv, pip = median[f"ours {phase}"], median[f"uv {phase}"], median[f"pip {phase}"]
-        print(f"{phase + ' cache':12}{ours:12.3f}s{uv:12.3f}s{pip:13.3f}s{ours / uv:9.2f}x{pip / ours:9.1f}x")
+        print(f"{phase + ' cache':12}{ours:12.3f}s{uv:12.3f}s{pip:13.3f}s"
+              f"{ratio(f'ours {phase}', f'uv {phase}'):9.2f}x{ratio(f'pip {phase}', f'ours {phase}'):9.1f}x")
     for phase, theirs in (("cold", "cold"), ("warm", "warm"), ("hit", "warm")):
         ours, uv = median[f"ours lock {phase}"], median[f"uv lock {theirs}"]
-        print(f"{'lock ' + phase:12}{ours:12.4f}s{uv:12.3f}s{'-':>14}{ours / uv:9.2f}x")
+        paired = ratio(f"ours lock {phase}", f"uv lock {theirs}")
+        print(f"{'lock ' + phase:12}{ours:12.4f}s{uv:12.3f}s{'-':>14}{paired:9.2f}x")
     print(f"{'store hit':12}{median['ours hit']:12.4f}s   installs: {int(median['hit installs'])}")
     print(f"{'check':12}{median['check']:12.4f}s   before a deploy; full re-hash (verify): {median['rehash']:.3f}s")
     print("goals: cold ours/uv <= 1.2x with bytecode, <= 1.5x without; warm without bytecode <= 2x; "
