@@ -23,6 +23,7 @@ from ol_notebook.wheel_archive import WheelArchive, read_wheel
 
 _FORMAT = 1
 _SHA256 = re.compile(r"[0-9a-f]{64}")
+_LISTS = ("members", "scripts", "record")
 
 
 class ArchiveMemo:
@@ -45,7 +46,7 @@ class ArchiveMemo:
     def _load(self, sha256: str) -> WheelArchive | None:
         try:
             body = json.loads((self.directory / f"{sha256}.json").read_text(encoding="utf-8"))
-            if body["format"] != _FORMAT:
+            if body["format"] != _FORMAT or not all(isinstance(body[key], list) for key in _LISTS):
                 return None
             record = tuple(RecordRow(str(path), str(algorithm), str(digest), None if size is None else int(size))
                            for path, algorithm, digest, size in body["record"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import zipfile
 from pathlib import Path
 
@@ -50,7 +51,9 @@ def test_an_unreadable_memo_counts_as_absent_and_is_written_again(local_index, t
     memo = ArchiveMemo(tmp_path / "archives")
     memo.read(wheel, sha256_of(wheel))
     remembered = memo.directory / f"{sha256_of(wheel)}.json"
-    for garbage in ("{not json", '{"format": 1, "record": [[1]]}', '{"format": 99}', "[]"):
+    valid = json.loads(remembered.read_text())
+    for garbage in ("{not json", '{"format": 1, "record": [[1]]}', '{"format": 99}', "[]",
+                    json.dumps({**valid, "members": "abc"})):
         remembered.write_text(garbage)
         assert memo.read(wheel, sha256_of(wheel)) == read_wheel(wheel)
         assert remembered.read_text() != garbage
