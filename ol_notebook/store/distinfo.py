@@ -78,18 +78,24 @@ def parse_record(text: str) -> list[RecordRow]:
 
 
 def file_matches(path: Path | str, row: RecordRow) -> bool:
-    """Whether a file's content matches its RECORD hash (urlsafe base64, no padding).
+    """Whether a file's content matches its RECORD hash (urlsafe base64, no padding)."""
+    digest = file_digest(path, row.algorithm)
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode() == row.digest
+
+
+def file_digest(path: Path | str, algorithm: str) -> bytes:
+    """The digest of a regular file's content (a symlink is an error, never followed).
 
     Read with os.read in 1 MiB pieces: a publish hashes thousands of files, and a Python file
     object per file cost a fifth of the time (hashing 262 MB: 0.19 s against 0.23 s)."""
-    digest = hashlib.new(row.algorithm)
+    digest = hashlib.new(algorithm)
     descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
     try:
         while chunk := os.read(descriptor, 1 << 20):
             digest.update(chunk)
     finally:
         os.close(descriptor)
-    return base64.urlsafe_b64encode(digest.digest()).rstrip(b"=").decode() == row.digest
+    return digest.digest()
 
 
 def import_names(paths: list[str]) -> tuple[str, ...]:

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
-from ol_notebook.store.distinfo import RecordRow, file_matches
+from ol_notebook.store.distinfo import RecordRow, file_digest, file_matches
 from ol_notebook.store.verified import Signature, file_signature
 
 INTEGRITY_FILE = "integrity.json"
@@ -174,7 +174,7 @@ def signature_of(stats: Mapping[str, os.stat_result]) -> StatSignature:
 
 
 def sha256_of(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    return file_digest(path, "sha256").hex()
 
 
 def _rows(record: Iterable[RecordRow]) -> dict[str, RecordRow]:
